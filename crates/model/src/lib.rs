@@ -1,0 +1,37 @@
+//! berth-model: the typed files, names and layout of a berth repository, and the storage
+//! seam every other berth crate reads and writes through.
+//!
+//! ```no_run
+//! use berth_model::Repository;
+//! # fn main() -> Result<(), berth_model::Error> {
+//! let repo = Repository::open("examples/repo")?;
+//! for c in repo.components()? {
+//!     let versions = repo.versions(&c)?;
+//!     println!("{c}: {} versions", versions.len());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! This crate knows no rule and no command: validation lives in `berth-validate`, index
+//! generation in `berth-index`, promotion in `berth-promote`.
+
+pub mod config;
+pub mod files;
+pub mod ids;
+pub mod layout;
+pub mod repo;
+pub mod store;
+pub mod yaml;
+
+pub use config::{Config, ConfigError, Severity};
+pub use files::{
+    ArchField, AuditAction, AuditRecord, Checked, ComponentEntry, ComponentsIndex, DebFields,
+    Dependency, DomainEntry, DomainIndex, FileEntry, Manifest, Metadata, Ownership, Port,
+};
+pub use ids::{
+    Arch, ComponentPath, DomainName, EnvName, Format, IdError, Sha256Digest, Timestamp, Version,
+};
+pub use layout::{Layout, PathKind};
+pub use repo::{Error, Owner, Repository, Result};
+pub use store::{LocalStore, Store, StoreLock};
+pub use yaml::{Loaded, Node, Pos, YamlError};

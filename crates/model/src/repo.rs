@@ -1,0 +1,406 @@
+//! A repository: discovery, listing and typed reads and writes, all through the [`Store`].
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::{Config, ConfigError};
+use crate::files::{ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership};
+use crate::ids::{ComponentPath, DomainName, EnvName, Format, IdError, Version};
+use crate::layout::{self, Layout};
+use crate::store::{LocalStore, Store, StoreLock};
+use crate::yaml::{self, Loaded, YamlError};
+
+/// What can go wrong reading or writing a repository.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written (the message names it).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// A YAML file is not valid (names file, line and column).
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// `berth.toml` is not valid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No `berth.toml` here or above.
+    #[error(
+        "no berth repository at {start} or above it (no berth.toml found); run `berth init`, or pass --repo DIR / set BERTH_REPO"
+    )]
+    NotARepository {
+        /// Where the search started.
+        start: Utf8PathBuf,
+    },
+    /// A name or version given by the user is not valid.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// Something asked for is not in the repository.
+    #[error("{what} `{name}` is not in the repository{hint}")]
+    NotFound {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its name.
+        name: String,
+        /// A hint (`; did you mean …?`), possibly empty.
+        hint: String,
+    },
+    /// A canonical file could not be rendered.
+    #[error("rendering {file}: {source}")]
+    Render {
+        /// The file.
+        file: Utf8PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The environment variable that names the repository.
+pub const REPO_ENV: &str = "BERTH_REPO";
+
+/// An open repository.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    root: Utf8PathBuf,
+    config: Config,
+    layout: Layout,
+    store: Arc<dyn Store>,
+}
+
+/// The owner of a component: the nearest `ownership.yaml` above it.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    /// The group path that holds the file (`cloud/dmp`).
+    pub group: String,
+    /// The file, relative to the repository root.
+    pub file: Utf8PathBuf,
+    /// Its content.
+    pub ownership: Loaded<Ownership>,
+}
+
+impl Repository {
+    /// Opens the repository whose root (holding `berth.toml`) is `root`.
+    pub fn open(root: impl Into<Utf8PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let store: Arc<dyn Store> = Arc::new(LocalStore::new(&root));
+        Self::with_store(root, store)
+    }
+
+    /// Opens a repository through any [`Store`]; `root` is used for messages.
+    pub fn with_store(root: Utf8PathBuf, store: Arc<dyn Store>) -> Result<Self> {
+        let cfg_path = Utf8Path::new(layout::CONFIG_FILE);
+        let bytes = store.read(cfg_path).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Error::NotARepository {
+                    start: root.clone(),
+                }
+            } else {
+                Error::Io(e)
+            }
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError {
+            file: root.join(cfg_path),
+            pos: None,
+            message: "not UTF-8 text".into(),
+        })?;
+        let config = Config::parse(&root.join(cfg_path), &text)?;
+        let layout = Layout::new(&config);
+        Ok(Repository {
+            root,
+            config,
+            layout,
+            store,
+        })
+    }
+
+    /// Finds the repository at `start` or the nearest directory above it holding
+    /// `berth.toml`, as git finds its repository.
+    pub fn discover(start: &Utf8Path) -> Result<Self> {
+        let start = if start.is_absolute() {
+            start.to_owned()
+        } else {
+            let cwd = std::env::current_dir()?;
+            let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the working directory {} is not UTF-8", p.display()),
+                )
+            })?;
+            cwd.join(start)
+        };
+        let mut dir: Option<&Utf8Path> = Some(&start);
+        while let Some(d) = dir {
+            if d.join(layout::CONFIG_FILE).is_file() {
+                return Self::open(d);
+            }
+            dir = d.parent();
+        }
+        Err(Error::NotARepository { start })
+    }
+
+    /// The repository a command should use: `explicit` (`--repo`), else `$BERTH_REPO`, else
+    /// discovery from the working directory.
+    pub fn locate(explicit: Option<&Utf8Path>) -> Result<Self> {
+        if let Some(p) = explicit {
+            return Self::open(p);
+        }
+        if let Ok(p) = std::env::var(REPO_ENV) {
+            if !p.is_empty() {
+                return Self::open(Utf8PathBuf::from(p));
+            }
+        }
+        Self::discover(Utf8Path::new("."))
+    }
+
+    /// Creates a new repository in `dir` with the commented `berth.toml` template, the
+    /// `components/` and `index/` directories and a `.gitignore` for berth's state.
+    /// Refuses a directory that already holds `berth.toml`.
+    pub fn init(dir: &Utf8Path) -> Result<Self> {
+        fs_err::create_dir_all(dir)?;
+        let store = LocalStore::new(dir);
+        store
+            .create_new(Utf8Path::new(layout::CONFIG_FILE), Config::template().as_bytes())
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    io::Error::new(
+                        e.kind(),
+                        format!("{dir}/berth.toml already exists: this is already a berth repository"),
+                    )
+                } else {
+                    e
+                }
+            })?;
+        fs_err::create_dir_all(dir.join(layout::COMPONENTS_DIR))?;
+        fs_err::create_dir_all(dir.join(layout::INDEX_DIR))?;
+        let gi = Utf8Path::new(".gitignore");
+        if !store.exists(gi) {
+            store.write_atomic(gi, b"# berth's lock and caches\n/.berth/\n")?;
+        }
+        Self::open(dir)
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Utf8Path {
+        &self.root
+    }
+    /// `berth.toml`.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    /// The layout (paths and known formats).
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// Registers a format directory name (embedding code).
+    pub fn register_format(&mut self, name: &str) {
+        self.layout.register_format(name);
+    }
+    /// The storage seam.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+    /// The absolute path of a repository-relative path (for messages and local work).
+    pub fn path(&self, rel: &Utf8Path) -> Utf8PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Takes the exclusive writer lock. Waits up to `$BERTH_LOCK_TIMEOUT` seconds
+    /// (default 120): CI jobs that write at once queue up instead of failing.
+    pub fn lock(&self) -> Result<StoreLock> {
+        let secs = std::env::var("BERTH_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(120);
+        Ok(self.store.lock(Duration::from_secs(secs))?)
+    }
+
+    /// Every component, sorted by path: each directory below `components/` that holds a
+    /// `versions/` directory. Directories with invalid names are skipped here (the
+    /// validator reports them).
+    pub fn components(&self) -> Result<Vec<ComponentPath>> {
+        let mut out = Vec::new();
+        let mut stack = vec![String::new()];
+        while let Some(rel) = stack.pop() {
+            let dir = Utf8Path::new(layout::COMPONENTS_DIR).join(&rel);
+            let entries = match self.store.list(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && rel.is_empty() => break,
+                Err(e) => return Err(e.into()),
+            };
+            if entries
+                .iter()
+                .any(|e| e.is_dir && e.name == layout::VERSIONS_DIR)
+            {
+                if let Ok(c) = ComponentPath::parse(&rel) {
+                    out.push(c);
+                }
+                continue;
+            }
+            for e in entries.iter().rev() {
+                if e.is_dir && !e.is_symlink && !e.name.starts_with('.') {
+                    stack.push(if rel.is_empty() {
+                        e.name.clone()
+                    } else {
+                        format!("{rel}/{}", e.name)
+                    });
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// True when `c` is a component of this repository.
+    pub fn has_component(&self, c: &ComponentPath) -> bool {
+        self.store.exists(&Layout::versions_dir(c))
+    }
+
+    /// Resolves a user-given component name (full path, or a unique last segment) to a
+    /// component that exists, with a "did you mean" hint when it does not.
+    pub fn resolve_component(&self, name: &str) -> Result<ComponentPath> {
+        if let Ok(c) = ComponentPath::parse(name) {
+            if self.has_component(&c) {
+                return Ok(c);
+            }
+        }
+        let all = self.components()?;
+        let by_last: Vec<&ComponentPath> = all.iter().filter(|c| c.name() == name).collect();
+        if let [one] = by_last.as_slice() {
+            return Ok((*one).clone());
+        }
+        let hint = if by_last.len() > 1 {
+            format!(
+                "; `{name}` is ambiguous, give the full path: {}",
+                by_last.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            all.iter()
+                .map(|c| (strsim::jaro_winkler(name, c.as_str()), c))
+                .filter(|(s, _)| *s > 0.85)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, c)| format!("; did you mean `{c}`?"))
+                .unwrap_or_default()
+        };
+        Err(Error::NotFound {
+            what: "component",
+            name: name.to_owned(),
+            hint,
+        })
+    }
+
+    /// The versions of a component, ascending by SemVer. Directories whose names are not
+    /// SemVer are skipped (the validator reports them as `layout/bad-version`).
+    pub fn versions(&self, c: &ComponentPath) -> Result<Vec<Version>> {
+        let entries = match self.store.list(&Layout::versions_dir(c)) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::NotFound {
+                    what: "component",
+                    name: c.to_string(),
+                    hint: String::new(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut out: Vec<Version> = entries
+            .into_iter()
+            .filter(|e| e.is_dir && !e.name.starts_with('.'))
+            .filter_map(|e| Version::parse(&e.name).ok())
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The format directories of a version that this layout knows, sorted.
+    pub fn formats(&self, c: &ComponentPath, v: &Version) -> Result<Vec<Format>> {
+        let entries = self.store.list(&Layout::version_dir(c, v))?;
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.is_dir && self.layout.knows_format(&e.name))
+            .filter_map(|e| Format::parse(&e.name).ok())
+            .collect())
+    }
+
+    /// Reads and parses a YAML file of the repository.
+    pub fn read_yaml<T: DeserializeOwned>(&self, rel: &Utf8Path) -> Result<Loaded<T>> {
+        let bytes = self.store.read(rel)?;
+        Ok(yaml::from_slice(&self.path(rel), &bytes)?)
+    }
+
+    /// Reads a YAML file when it exists.
+    pub fn read_yaml_opt<T: DeserializeOwned>(&self, rel: &Utf8Path) -> Result<Option<Loaded<T>>> {
+        match self.store.read(rel) {
+            Ok(bytes) => Ok(Some(yaml::from_slice(&self.path(rel), &bytes)?)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A version's `metadata.yaml`, with its `x-…` and unknown keys in `extra`.
+    pub fn metadata(&self, c: &ComponentPath, v: &Version) -> Result<Loaded<Metadata>> {
+        let rel = Layout::metadata_path(c, v);
+        let bytes = self.store.read(&rel)?;
+        Ok(load_metadata(&self.path(&rel), &bytes)?)
+    }
+
+    /// A format's `manifest.yaml`.
+    pub fn manifest(&self, c: &ComponentPath, v: &Version, f: &Format) -> Result<Loaded<Manifest>> {
+        self.read_yaml(&Layout::manifest_path(c, v, f))
+    }
+
+    /// The nearest `ownership.yaml` above a component.
+    pub fn owner(&self, c: &ComponentPath) -> Result<Option<Owner>> {
+        for group in c.ancestors() {
+            let rel = Layout::ownership_path(group);
+            if let Some(ownership) = self.read_yaml_opt::<Ownership>(&rel)? {
+                return Ok(Some(Owner {
+                    group: group.to_owned(),
+                    file: rel,
+                    ownership,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `index/components.yaml`, when present.
+    pub fn components_index(&self) -> Result<Option<Loaded<ComponentsIndex>>> {
+        self.read_yaml_opt(&Layout::components_index())
+    }
+
+    /// The domain file of a stage, when present.
+    pub fn domain_index(&self, d: &DomainName, env: &EnvName) -> Result<Option<Loaded<DomainIndex>>> {
+        self.read_yaml_opt(&Layout::domain_file(&self.config, d, Some(env)))
+    }
+
+    /// Writes `value` as canonical YAML, atomically.
+    pub fn write_yaml<T: Serialize>(&self, rel: &Utf8Path, value: &T) -> Result<()> {
+        let text = yaml::to_canonical(value).map_err(|source| Error::Render {
+            file: self.path(rel),
+            source,
+        })?;
+        self.store.write_atomic(rel, text.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// Parses `metadata.yaml` bytes, filling [`Metadata::extra`] from the keys the struct does
+/// not know (so `x-…` keys survive a rewrite and typos can be reported with positions).
+pub fn load_metadata(file: &Utf8Path, bytes: &[u8]) -> Result<Loaded<Metadata>, YamlError> {
+    let mut loaded: Loaded<Metadata> = yaml::from_slice(file, bytes)?;
+    for uk in loaded.unknown.iter().filter(|u| u.parent.is_empty()) {
+        if let Some(node) = loaded.root.get(&uk.key) {
+            let value = yaml::from_node::<serde_json::Value>(file, node.clone())
+                .map(|l| l.value)
+                .unwrap_or(serde_json::Value::Null);
+            loaded.value.extra.insert(uk.key.clone(), value);
+        }
+    }
+    Ok(loaded)
+}
