@@ -1,1 +1,7 @@
-fn main() {}
+//! The `berth` binary.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    berth_cli::run(berth_cli::Cli::parse())
+}

@@ -166,7 +166,7 @@ pub(crate) fn walk_tar<R: Read>(
             Err(e) => return Err(tar_error(path, what, e, entries_seen)),
         };
         tail_len += n as u64;
-        if buf.get(..n).is_some_and(|b| b.iter().any(|&x| x != 0)) {
+        if buf[..n].iter().any(|&x| x != 0) {
             return Err(FormatError::Corrupt {
                 path: path.to_owned(),
                 detail: format!("{what} has data after its end-of-archive marker"),
@@ -215,7 +215,7 @@ fn read_member(
                 });
             }
         };
-        let data = buf.get(..n).unwrap_or_default();
+        let data = &buf[..n];
         if magic.len() < 4 {
             let take = (4 - magic.len()).min(data.len());
             magic.extend_from_slice(data.get(..take).unwrap_or_default());
@@ -307,7 +307,7 @@ fn parent(name: &str) -> &str {
 
 /// Resolves a link target against `base` (the link's directory for a symlink, the archive
 /// root for a hard link); the result must stay inside the archive.
-fn resolve_link(
+pub(crate) fn resolve_link(
     path: &Utf8Path,
     member: &str,
     base: &str,

@@ -20,6 +20,7 @@ pub mod files;
 pub mod ids;
 pub mod layout;
 pub mod repo;
+pub mod schema;
 pub mod store;
 pub mod yaml;
 

@@ -1,0 +1,27 @@
+//! One module per subcommand; `dispatch` is the only place that knows them all.
+
+use berth_model::Repository;
+
+use crate::cli::{Cli, Command};
+use crate::Failure;
+
+mod init;
+mod ls;
+mod schema;
+mod show;
+
+/// Runs the subcommand of `cli`.
+pub fn dispatch(cli: &Cli) -> crate::CmdResult {
+    match &cli.command {
+        Command::Init(a) => init::run(cli, a),
+        Command::Ls(a) => ls::run(cli, a),
+        Command::Show(a) => show::run(cli, a),
+        Command::Schema(a) => schema::run(cli, a),
+    }
+}
+
+/// The repository named by `--repo`, `$BERTH_REPO`, or found upwards from the working
+/// directory.
+pub fn open_repo(cli: &Cli) -> Result<Repository, Failure> {
+    Repository::locate(cli.repo.as_deref()).map_err(Failure::from)
+}
