@@ -23,7 +23,11 @@ fn init_then_ls_and_show_on_an_empty_repository() {
     assert_eq!(ls.stdout.trim(), "[]");
     let show = run(&sub, &["show", "cloud/dmp/nothing"]);
     assert_eq!(show.code, 1, "{show:?}");
-    assert!(show.stderr.contains("not in the repository"), "{}", show.stderr);
+    assert!(
+        show.stderr.contains("not in the repository"),
+        "{}",
+        show.stderr
+    );
 }
 
 #[test]
@@ -45,22 +49,37 @@ fn ls_and_show_on_the_example_repository() {
     let show = run(&root, &["show", "ms-ingestion"]);
     assert_eq!(show.code, 0, "{show:?}");
     insta::assert_snapshot!("show_component", show.stdout);
-    let show_v = run(&root, &["--format", "yaml", "show", "cloud/dmp/ms-export", "3.2.0"]);
+    let show_v = run(
+        &root,
+        &["--format", "yaml", "show", "cloud/dmp/ms-export", "3.2.0"],
+    );
     assert_eq!(show_v.code, 0, "{show_v:?}");
     insta::assert_snapshot!("show_version_yaml", redact(&show_v.stdout, &root));
     let missing = run(&root, &["show", "ms-ingestion", "9.9.9"]);
     assert_eq!(missing.code, 1);
-    assert!(missing.stderr.contains("1.0.2, 1.0.3"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("1.0.2, 1.0.3"),
+        "{}",
+        missing.stderr
+    );
     let typo = run(&root, &["show", "cloud/dmp/ms-ingestoin"]);
     assert_eq!(typo.code, 1);
-    assert!(typo.stderr.contains("did you mean `cloud/dmp/ms-ingestion`"), "{}", typo.stderr);
+    assert!(
+        typo.stderr
+            .contains("did you mean `cloud/dmp/ms-ingestion`"),
+        "{}",
+        typo.stderr
+    );
 }
 
 #[test]
 fn berth_repo_env_and_flag_select_the_repository() {
     let (_g, root) = example_repo();
     let (_g2, elsewhere) = tempdir();
-    let by_flag = run(&elsewhere, &["--repo", root.as_str(), "ls", "--format", "json"]);
+    let by_flag = run(
+        &elsewhere,
+        &["--repo", root.as_str(), "ls", "--format", "json"],
+    );
     assert_eq!(by_flag.code, 0, "{by_flag:?}");
     let out = berth_tests::berth(&elsewhere)
         .env("BERTH_REPO", root.as_str())
@@ -72,7 +91,10 @@ fn berth_repo_env_and_flag_select_the_repository() {
 
 #[test]
 fn schemas_accept_the_examples_and_reject_a_broken_file() {
-    berth_tests::require_tool("check-jsonschema", "check-jsonschema (pip install check-jsonschema)");
+    berth_tests::require_tool(
+        "check-jsonschema",
+        "check-jsonschema (pip install check-jsonschema)",
+    );
     let (_g, root) = example_repo();
     let out = root.join("schemas");
     let r = run(&root, &["schema", "--out", out.as_str()]);
@@ -88,10 +110,18 @@ fn schemas_accept_the_examples_and_reject_a_broken_file() {
     let metas: Vec<_> = glob(&root, "metadata.yaml");
     assert!(metas.len() >= 7);
     let ok = check("metadata.schema.json", &metas);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     let owners: Vec<_> = glob(&root, "ownership.yaml");
     let ok = check("ownership.schema.json", &owners);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     let seed = workspace().join("crates/model/tests/fixtures/seed");
     for (schema, file) in [
         ("components.schema.json", "components.yaml"),
@@ -100,7 +130,11 @@ fn schemas_accept_the_examples_and_reject_a_broken_file() {
         ("metadata.schema.json", "metadata.yaml"),
     ] {
         let ok = check(schema, &[seed.join(file)]);
-        assert!(ok.status.success(), "{file}: {}", String::from_utf8_lossy(&ok.stdout));
+        assert!(
+            ok.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
     }
     // A broken file is rejected: a typo'd key and a port out of range.
     let bad = root.join("bad-metadata.yaml");

@@ -12,10 +12,10 @@ use std::io::{self, BufReader, Read};
 use berth_model::Arch;
 use camino::Utf8Path;
 
+use crate::FormatError;
 use crate::error::ControlError;
 use crate::hash::{FileDigest, HashingReader, Progress};
 use crate::tarwalk::{MemberKind, walk_tar};
-use crate::FormatError;
 
 /// The most `control.tar` may expand to.
 pub const CONTROL_TAR_LIMIT: u64 = 16 << 20;
@@ -75,10 +75,12 @@ pub fn inspect_deb(path: &Utf8Path, progress: Progress<'_>) -> Result<DebInfo, F
             .map(|(_, v)| v.as_str())
     };
     let required = |name: &'static str| {
-        get(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| FormatError::MissingControlField {
-            path: path.to_owned(),
-            field: name,
-        })
+        get(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| FormatError::MissingControlField {
+                path: path.to_owned(),
+                field: name,
+            })
     };
     let invalid = |field: &str, value: &str, reason: &str| FormatError::InvalidField {
         path: path.to_owned(),
@@ -104,9 +106,10 @@ pub fn inspect_deb(path: &Utf8Path, progress: Progress<'_>) -> Result<DebInfo, F
     let depends = get("Depends").map(fold).filter(|d| !d.is_empty());
     let installed_size = match get("Installed-Size").map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(text.parse::<u64>().map_err(|_| {
-            invalid("Installed-Size", text, "it must be a whole number of KiB")
-        })?),
+        Some(text) => Some(
+            text.parse::<u64>()
+                .map_err(|_| invalid("Installed-Size", text, "it must be a whole number of KiB"))?,
+        ),
     };
     let mut control_text = control_text.trim_end().to_owned();
     control_text.push('\n');
@@ -141,7 +144,10 @@ fn read_members(path: &Utf8Path, reader: &mut impl Read) -> Result<String, Forma
                 });
             }
             let mut head = Vec::new();
-            (&mut member).take(16).read_to_end(&mut head).map_err(|e| ar_io(path, e))?;
+            (&mut member)
+                .take(16)
+                .read_to_end(&mut head)
+                .map_err(|e| ar_io(path, e))?;
             if !head.starts_with(b"2.") {
                 return Err(FormatError::InvalidDeb {
                     path: path.to_owned(),
@@ -183,7 +189,9 @@ fn read_members(path: &Utf8Path, reader: &mut impl Read) -> Result<String, Forma
             // dpkg ignores members starting with `_`; anything else is not a .deb of ours.
             return Err(FormatError::InvalidDeb {
                 path: path.to_owned(),
-                detail: format!("unexpected member `{name}`; a .deb holds debian-binary, control.tar.* and data.tar.*"),
+                detail: format!(
+                    "unexpected member `{name}`; a .deb holds debian-binary, control.tar.* and data.tar.*"
+                ),
             });
         }
         finish_member(path, &name, member)?;
@@ -225,7 +233,11 @@ fn read_control_tar(
     let decoder: Box<dyn Read + '_> = match compression {
         "" => Box::new(member),
         ".gz" => Box::new(flate2::read::GzDecoder::new(member)),
-        ".xz" => Box::new(lzma_rust2::XzReader::new_mem_limit(member, true, XZ_MEM_LIMIT_KIB)),
+        ".xz" => Box::new(lzma_rust2::XzReader::new_mem_limit(
+            member,
+            true,
+            XZ_MEM_LIMIT_KIB,
+        )),
         ".zst" => Box::new(
             ruzstd::decoding::StreamingDecoder::new(member)
                 .map_err(|e| corrupt(format!("not a zstd stream: {e}")))?,
@@ -288,7 +300,12 @@ fn read_control_tar(
             expanded: true,
         });
     }
-    walked?;
+    walked.map_err(|e| match e {
+        FormatError::NotAnArchive { detail, .. } => {
+            corrupt(format!("not a tar archive ({detail})"))
+        }
+        e => e,
+    })?;
     let control = control.ok_or_else(|| FormatError::InvalidDeb {
         path: path.to_owned(),
         detail: format!("{member_name} has no `control` file"),
@@ -296,9 +313,10 @@ fn read_control_tar(
     String::from_utf8(control).map_err(|e| FormatError::InvalidControl {
         path: path.to_owned(),
         source: ControlError {
-            line: 1 + e.as_bytes().get(..e.utf8_error().valid_up_to()).map_or(0, |b| {
-                b.iter().filter(|&&c| c == b'\n').count()
-            }),
+            line: 1 + e
+                .as_bytes()
+                .get(..e.utf8_error().valid_up_to())
+                .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()),
             detail: "it is not UTF-8".to_owned(),
         },
     })
@@ -321,7 +339,9 @@ impl<R: Read> Read for Limited<'_, R> {
             self.exceeded.set(true);
             return Err(io::Error::other("decompressed size limit exceeded"));
         }
-        let max = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let max = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..max])?;
         self.remaining -= n as u64;
         Ok(n)
@@ -400,7 +420,10 @@ impl<'a, R: Read> ArReader<'a, R> {
             return Ok(None);
         }
         if n < header.len() {
-            return Err(truncated(self.path, "it ends inside an ar member header".to_owned()));
+            return Err(truncated(
+                self.path,
+                "it ends inside an ar member header".to_owned(),
+            ));
         }
         if &header[58..60] != b"`\n" {
             return Err(FormatError::Corrupt {
@@ -436,7 +459,6 @@ impl<'a, R: Read> ArReader<'a, R> {
             read: 0,
         }
     }
-
 }
 
 fn ar_io(path: &Utf8Path, e: io::Error) -> FormatError {
@@ -458,13 +480,21 @@ fn truncated(path: &Utf8Path, detail: String) -> FormatError {
 }
 
 /// Reads what is left of a member and checks that it was all there.
-fn finish_member<R: Read>(path: &Utf8Path, name: &str, mut member: ArMember<R>) -> Result<(), FormatError> {
+fn finish_member<R: Read>(
+    path: &Utf8Path,
+    name: &str,
+    mut member: ArMember<R>,
+) -> Result<(), FormatError> {
     io::copy(&mut member, &mut io::sink()).map_err(|e| ar_io(path, e))?;
     let left = member.inner.limit();
     if left != 0 {
         return Err(truncated(
             path,
-            format!("member `{name}` has {} of its {} bytes", member.read, member.read + left),
+            format!(
+                "member `{name}` has {} of its {} bytes",
+                member.read,
+                member.read + left
+            ),
         ));
     }
     Ok(())
@@ -495,7 +525,10 @@ pub fn parse_control(text: &str) -> Result<BTreeMap<String, String>, ControlErro
     let mut current: Option<String> = None;
     let mut ended = false;
     for (i, line) in text.lines().enumerate() {
-        let err = |detail: String| ControlError { line: i + 1, detail };
+        let err = |detail: String| ControlError {
+            line: i + 1,
+            detail,
+        };
         if line.trim().is_empty() {
             ended = current.is_some();
             continue;
@@ -517,12 +550,11 @@ pub fn parse_control(text: &str) -> Result<BTreeMap<String, String>, ControlErro
             continue;
         }
         let Some((name, value)) = line.split_once(':') else {
-            return Err(err(format!("`{line}` is neither `Field: value` nor a continuation line")));
+            return Err(err(format!(
+                "`{line}` is neither `Field: value` nor a continuation line"
+            )));
         };
-        if name.is_empty()
-            || name.starts_with('-')
-            || !name.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if name.is_empty() || name.starts_with('-') || !name.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(err(format!(
                 "`{name}` is not a field name (printable ASCII, no spaces, not starting with `-`)"
             )));
@@ -549,9 +581,12 @@ fn fold(value: &str) -> String {
 /// Debian policy 5.6.1: `[a-z0-9][a-z0-9+.-]+`.
 fn is_package_name(s: &str) -> bool {
     s.len() >= 2
-        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'))
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
+        })
 }
 
 /// Debian policy 5.6.12: `[epoch:]upstream[-revision]`.
@@ -574,10 +609,15 @@ fn check_debian_version(v: &str) -> Result<(), &'static str> {
     if !upstream.bytes().all(ok) {
         return Err("the upstream version may hold only letters, digits and `.+~-:`");
     }
-    if let Some(r) = revision {
-        if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'~')) {
-            return Err("the Debian revision (after the last `-`) may hold only letters, digits and `.+~`");
-        }
+    if let Some(r) = revision
+        && (r.is_empty()
+            || !r
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'~')))
+    {
+        return Err(
+            "the Debian revision (after the last `-`) may hold only letters, digits and `.+~`",
+        );
     }
     Ok(())
 }
@@ -610,7 +650,12 @@ mod tests {
 
     #[test]
     fn versions_and_names() {
-        for ok in ["1.0", "1:2.0~rc1-3", "2.0-1ubuntu0.1", "0.1+git20250101-1~bpo12+1"] {
+        for ok in [
+            "1.0",
+            "1:2.0~rc1-3",
+            "2.0-1ubuntu0.1",
+            "0.1+git20250101-1~bpo12+1",
+        ] {
             assert!(check_debian_version(ok).is_ok(), "{ok}");
         }
         for bad in ["", "a1.0", "x:1.0", "1.0-", "1 0"] {

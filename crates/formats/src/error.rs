@@ -51,7 +51,9 @@ pub enum FormatError {
     },
 
     /// A member name is absolute (`/etc/passwd`).
-    #[error("{path}: member `{member}` has an absolute path; archives must hold relative names only")]
+    #[error(
+        "{path}: member `{member}` has an absolute path; archives must hold relative names only"
+    )]
     AbsolutePath {
         /// The artifact file.
         path: Utf8PathBuf,
@@ -100,7 +102,9 @@ pub enum FormatError {
     },
 
     /// A member or blob does not hash to the digest that names or references it.
-    #[error("{path}: `{member}` has sha256 {actual} but {expected} was expected; the archive is corrupt, rebuild it")]
+    #[error(
+        "{path}: `{member}` has sha256 {actual} but {expected} was expected; the archive is corrupt, rebuild it"
+    )]
     DigestMismatch {
         /// The artifact file.
         path: Utf8PathBuf,
@@ -113,7 +117,9 @@ pub enum FormatError {
     },
 
     /// A blob has another size than its descriptor says.
-    #[error("{path}: `{member}` is {actual} bytes but its descriptor says {expected}; the archive is corrupt, rebuild it")]
+    #[error(
+        "{path}: `{member}` is {actual} bytes but its descriptor says {expected}; the archive is corrupt, rebuild it"
+    )]
     SizeMismatch {
         /// The artifact file.
         path: Utf8PathBuf,
@@ -190,7 +196,9 @@ pub enum FormatError {
     },
 
     /// A required control field is missing.
-    #[error("{path}: the control file has no `{field}` field; every .deb needs Package, Version and Architecture")]
+    #[error(
+        "{path}: the control file has no `{field}` field; every .deb needs Package, Version and Architecture"
+    )]
     MissingControlField {
         /// The artifact file.
         path: Utf8PathBuf,

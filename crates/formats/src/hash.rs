@@ -92,11 +92,11 @@ impl<R: Read> Read for HashingReader<'_, R> {
             self.hasher.update(data);
         }
         self.count += n as u64;
-        if let Some(p) = self.progress {
-            if self.count - self.reported >= PROGRESS_STEP {
-                self.reported = self.count;
-                p(self.count);
-            }
+        if let Some(p) = self.progress
+            && self.count - self.reported >= PROGRESS_STEP
+        {
+            self.reported = self.count;
+            p(self.count);
         }
         Ok(n)
     }

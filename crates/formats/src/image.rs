@@ -13,9 +13,9 @@ use berth_model::{Arch, Sha256Digest, Timestamp};
 use camino::Utf8Path;
 use serde::Deserialize;
 
+use crate::FormatError;
 use crate::hash::{BUF_SIZE, FileDigest, HashingReader, Progress};
 use crate::tarwalk::{MemberKind, resolve_link, walk_tar};
-use crate::FormatError;
 
 /// JSON members larger than this are not kept (and cannot be a manifest or config).
 pub const JSON_MEMBER_LIMIT: u64 = 4 << 20;
@@ -30,6 +30,8 @@ const MAX_LINK_HOPS: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageArchiveKind {
     /// A `docker save` tarball (`manifest.json` at the root; `docker-archive:` in skopeo).
+    /// Docker 25+ also writes an OCI layout inside; `manifest.json` wins, so the digest is
+    /// the image ID, as `docker load` and `skopeo … docker-archive:` see it.
     DockerArchive,
     /// An OCI image layout in a tar (`oci-layout`, `index.json`, `blobs/`; `oci-archive:`).
     OciArchive,
@@ -87,7 +89,10 @@ pub fn inspect_image(path: &Utf8Path, progress: Progress<'_>) -> Result<ImageInf
     let mut hashing = HashingReader::new(file, progress);
     let scan = {
         let mut buffered = BufReader::with_capacity(BUF_SIZE, &mut hashing);
-        let gzip = buffered.fill_buf().map_err(io_err)?.starts_with(&[0x1f, 0x8b]);
+        let gzip = buffered
+            .fill_buf()
+            .map_err(io_err)?
+            .starts_with(&[0x1f, 0x8b]);
         let scan = if gzip {
             scan_archive(path, flate2::read::MultiGzDecoder::new(&mut buffered))?
         } else {
@@ -105,9 +110,10 @@ pub fn inspect_image(path: &Utf8Path, progress: Progress<'_>) -> Result<ImageInf
     } else {
         return Err(FormatError::InvalidImage {
             path: path.to_owned(),
-            detail: "the archive has neither manifest.json (docker save) nor index.json (OCI archive); \
+            detail:
+                "the archive has neither manifest.json (docker save) nor index.json (OCI archive); \
                      make it with `docker save` or `skopeo copy … oci-archive:FILE`"
-                .to_owned(),
+                    .to_owned(),
         });
     };
     Ok(ImageInfo {
@@ -157,15 +163,15 @@ fn scan_archive(path: &Utf8Path, reader: impl Read) -> Result<Scan, FormatError>
             let node = match m.kind {
                 MemberKind::File(fd) => {
                     let named = blob_name_digest(&m.name);
-                    if let Some(expected) = named {
-                        if expected != fd.sha256 {
-                            return Err(FormatError::DigestMismatch {
-                                path: path.to_owned(),
-                                member: m.name,
-                                expected,
-                                actual: fd.sha256,
-                            });
-                        }
+                    if let Some(expected) = named
+                        && expected != fd.sha256
+                    {
+                        return Err(FormatError::DigestMismatch {
+                            path: path.to_owned(),
+                            member: m.name,
+                            expected,
+                            actual: fd.sha256,
+                        });
                     }
                     let json = fd.content.filter(|c| looks_like_json(c));
                     json_total += json.as_ref().map_or(0, |c| c.len() as u64);
@@ -388,7 +394,11 @@ impl Ctx<'_> {
     }
 
     /// A descriptor's digest; only sha256 is supported.
-    fn desc_digest(&self, d: &Descriptor, referenced_by: &str) -> Result<Sha256Digest, FormatError> {
+    fn desc_digest(
+        &self,
+        d: &Descriptor,
+        referenced_by: &str,
+    ) -> Result<Sha256Digest, FormatError> {
         d.digest
             .strip_prefix("sha256:")
             .and_then(|hex| Sha256Digest::parse(hex).ok())
@@ -440,17 +450,21 @@ impl Ctx<'_> {
             reason,
         };
         let arch_text = cfg.architecture.unwrap_or_default();
-        let architecture = Arch::parse(&arch_text)
-            .map_err(|e| field_err("architecture", &arch_text, e.reason))?;
+        let architecture =
+            Arch::parse(&arch_text).map_err(|e| field_err("architecture", &arch_text, e.reason))?;
         let os = cfg.os.unwrap_or_default();
         if os.is_empty() {
-            return Err(field_err("os", "", "the image config must name its operating system".to_owned()));
+            return Err(field_err(
+                "os",
+                "",
+                "the image config must name its operating system".to_owned(),
+            ));
         }
         let created = match cfg.created.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(
-                Timestamp::parse(text).map_err(|e| field_err("created", text, e.reason))?,
-            ),
+            Some(text) => {
+                Some(Timestamp::parse(text).map_err(|e| field_err("created", text, e.reason))?)
+            }
         };
         let diff_ids = cfg
             .rootfs
@@ -460,7 +474,9 @@ impl Ctx<'_> {
             .map(|d| {
                 d.strip_prefix("sha256:")
                     .and_then(|h| Sha256Digest::parse(h).ok())
-                    .ok_or_else(|| field_err("rootfs.diff_ids", d, "not a sha256 digest".to_owned()))
+                    .ok_or_else(|| {
+                        field_err("rootfs.diff_ids", d, "not a sha256 digest".to_owned())
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ConfigFacts {
@@ -499,15 +515,14 @@ impl Ctx<'_> {
             .next()
             .and_then(|base| base.strip_suffix(".json"))
             .and_then(|hex| Sha256Digest::parse(hex).ok())
+            && named != image_id
         {
-            if named != image_id {
-                return Err(FormatError::DigestMismatch {
-                    path: self.path.to_owned(),
-                    member: config_name.to_owned(),
-                    expected: named,
-                    actual: image_id,
-                });
-            }
+            return Err(FormatError::DigestMismatch {
+                path: self.path.to_owned(),
+                member: config_name.to_owned(),
+                expected: named,
+                actual: image_id,
+            });
         }
         let facts = self.config(config_name, config_node)?;
         let mut blobs = Blobs::default();
@@ -547,9 +562,13 @@ impl Ctx<'_> {
 
     /// An OCI archive.
     fn oci(&self) -> Result<Parts, FormatError> {
-        let (lname, lnode) = self.lookup("oci-layout", "the OCI image layout").map_err(|_| {
-            self.invalid("index.json is there but oci-layout is not; this is not an OCI image layout")
-        })?;
+        let (lname, lnode) = self
+            .lookup("oci-layout", "the OCI image layout")
+            .map_err(|_| {
+                self.invalid(
+                    "index.json is there but oci-layout is not; this is not an OCI image layout",
+                )
+            })?;
         let layout: OciLayout = self.json(lname, lnode)?;
         if !layout.image_layout_version.starts_with("1.") {
             return Err(FormatError::InvalidField {
@@ -576,7 +595,8 @@ impl Ctx<'_> {
         let (digest, top_name, top_node) = self.blob(&top, "index.json")?;
         blobs.add(digest, top_node.size);
         let doc: IndexOrManifest = self.json(&top_name, top_node)?;
-        let mut images: Vec<(Option<Platform>, Sha256Digest, ConfigFacts, Option<String>)> = Vec::new();
+        let mut images: Vec<(Option<Platform>, Sha256Digest, ConfigFacts, Option<String>)> =
+            Vec::new();
         if let Some(children) = doc.manifests {
             let by = format!("image index `{top_name}`");
             for child in &children {
@@ -605,7 +625,9 @@ impl Ctx<'_> {
                             })
                             .map_err(|e| FormatError::InvalidField {
                                 path: self.path.to_owned(),
-                                field: format!("platform.architecture of `{cname}` in `{top_name}`"),
+                                field: format!(
+                                    "platform.architecture of `{cname}` in `{top_name}`"
+                                ),
                                 value: p.architecture.clone(),
                                 reason: e.reason,
                             })

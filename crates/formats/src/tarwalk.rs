@@ -110,7 +110,10 @@ pub(crate) fn walk_tar<R: Read>(
                 }
                 EntryType::Directory => MemberKind::Dir,
                 EntryType::Symlink | EntryType::Link => {
-                    let raw_target = entry.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+                    let raw_target = entry
+                        .link_name_bytes()
+                        .map(|t| t.into_owned())
+                        .unwrap_or_default();
                     let target_text = std::str::from_utf8(&raw_target).map_err(|_| {
                         FormatError::UnsupportedEntry {
                             path: path.to_owned(),
@@ -200,7 +203,8 @@ fn read_member(
     buf: &mut [u8],
 ) -> Result<FileData, FormatError> {
     let mut hasher = MemberHasher::new();
-    let mut content = want.then(|| Vec::with_capacity(usize::try_from(size.min(1 << 22)).unwrap_or(0)));
+    let mut content =
+        want.then(|| Vec::with_capacity(usize::try_from(size.min(1 << 22)).unwrap_or(0)));
     let mut magic = Vec::with_capacity(4);
     loop {
         let n = match entry.read(buf) {
@@ -357,17 +361,35 @@ mod tests {
         let p = Utf8Path::new("x.tar");
         assert_eq!(member_name(p, b"./a//b/").expect("ok"), "a/b");
         assert_eq!(member_name(p, b"./").expect("ok"), "");
-        assert!(matches!(member_name(p, b"/etc/passwd"), Err(FormatError::AbsolutePath { .. })));
-        assert!(matches!(member_name(p, b"a/../../b"), Err(FormatError::PathTraversal { .. })));
-        assert!(matches!(member_name(p, b"\xff"), Err(FormatError::UnsupportedEntry { .. })));
+        assert!(matches!(
+            member_name(p, b"/etc/passwd"),
+            Err(FormatError::AbsolutePath { .. })
+        ));
+        assert!(matches!(
+            member_name(p, b"a/../../b"),
+            Err(FormatError::PathTraversal { .. })
+        ));
+        assert!(matches!(
+            member_name(p, b"\xff"),
+            Err(FormatError::UnsupportedEntry { .. })
+        ));
     }
 
     #[test]
     fn links_resolve_inside_only() {
         let p = Utf8Path::new("x.tar");
-        assert_eq!(resolve_link(p, "d/l", "d", "../x.tar").expect("ok"), "x.tar");
+        assert_eq!(
+            resolve_link(p, "d/l", "d", "../x.tar").expect("ok"),
+            "x.tar"
+        );
         assert_eq!(resolve_link(p, "d/l", "d", "./y").expect("ok"), "d/y");
-        assert!(matches!(resolve_link(p, "d/l", "d", "../../x"), Err(FormatError::LinkEscapes { .. })));
-        assert!(matches!(resolve_link(p, "l", "", "/etc"), Err(FormatError::LinkEscapes { .. })));
+        assert!(matches!(
+            resolve_link(p, "d/l", "d", "../../x"),
+            Err(FormatError::LinkEscapes { .. })
+        ));
+        assert!(matches!(
+            resolve_link(p, "l", "", "/etc"),
+            Err(FormatError::LinkEscapes { .. })
+        ));
     }
 }

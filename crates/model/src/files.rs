@@ -12,7 +12,9 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{Arch, ComponentPath, DomainName, EnvName, Format, Sha256Digest, Timestamp, Version};
+use crate::ids::{
+    Arch, ComponentPath, DomainName, EnvName, Format, Sha256Digest, Timestamp, Version,
+};
 
 /// A value that is kept as written when it does not parse, so that the rest of its file
 /// is still understood. [`Checked::get`] gives the typed value; [`Checked::error`] why not.
@@ -135,7 +137,9 @@ impl FromStr for Port {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s.parse::<u16>() {
-            Ok(0) | Err(_) => Err(format!("`{s}` is not a port; give a number from 1 to 65535")),
+            Ok(0) | Err(_) => Err(format!(
+                "`{s}` is not a port; give a number from 1 to 65535"
+            )),
             Ok(p) => Ok(Port(p)),
         }
     }

@@ -105,7 +105,11 @@ impl ComponentPath {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         const WHAT: &str = "component path";
         if s.is_empty() {
-            return Err(IdError::new(WHAT, s, "it is empty; write e.g. `cloud/dmp/ms-ingestion`"));
+            return Err(IdError::new(
+                WHAT,
+                s,
+                "it is empty; write e.g. `cloud/dmp/ms-ingestion`",
+            ));
         }
         if s.starts_with('/') {
             return Err(IdError::new(
@@ -178,14 +182,14 @@ impl Version {
         if trimmed != s || s.is_empty() {
             return Err(IdError::new(WHAT, s, "remove the surrounding white space"));
         }
-        if let Some(rest) = s.strip_prefix(['v', 'V']) {
-            if semver::Version::parse(rest).is_ok() {
-                return Err(IdError::new(
-                    WHAT,
-                    s,
-                    format!("drop the leading `{}`: write `{rest}`", &s[..1]),
-                ));
-            }
+        if let Some(rest) = s.strip_prefix(['v', 'V'])
+            && semver::Version::parse(rest).is_ok()
+        {
+            return Err(IdError::new(
+                WHAT,
+                s,
+                format!("drop the leading `{}`: write `{rest}`", &s[..1]),
+            ));
         }
         semver::Version::parse(s).map(Version).map_err(|e| {
             IdError::new(
@@ -293,7 +297,10 @@ impl Format {
         &self.0
     }
 }
-string_newtype!(Format, "artifact format: docker, deb, generic or a registered one");
+string_newtype!(
+    Format,
+    "artifact format: docker, deb, generic or a registered one"
+);
 
 /// Declares a lowercase-name newtype (`[a-z0-9][a-z0-9._-]*`).
 macro_rules! name_newtype {
@@ -522,7 +529,16 @@ mod tests {
         assert_eq!(p.name(), "ms-ingestion");
         assert_eq!(p.group(), "dmp");
         assert_eq!(p.ancestors().collect::<Vec<_>>(), ["cloud/dmp", "cloud"]);
-        for bad in ["", "/cloud/x", "cloud", "cloud//x", "cloud/../x", "Cloud/x", "cloud/x/", "cloud/-x"] {
+        for bad in [
+            "",
+            "/cloud/x",
+            "cloud",
+            "cloud//x",
+            "cloud/../x",
+            "Cloud/x",
+            "cloud/x/",
+            "cloud/-x",
+        ] {
             let e = ComponentPath::parse(bad).expect_err(bad);
             assert!(!e.reason.is_empty());
         }

@@ -137,7 +137,9 @@ impl Layout {
     }
     /// `components/<group>/ownership.yaml`.
     pub fn ownership_path(group: &str) -> Utf8PathBuf {
-        Utf8Path::new(COMPONENTS_DIR).join(group).join(OWNERSHIP_FILE)
+        Utf8Path::new(COMPONENTS_DIR)
+            .join(group)
+            .join(OWNERSHIP_FILE)
     }
     /// `index/components.yaml`.
     pub fn components_index() -> Utf8PathBuf {
@@ -168,12 +170,10 @@ impl Layout {
             if let Some(env) = stem
                 .strip_prefix(d.as_str())
                 .and_then(|r| r.strip_prefix('-'))
+                && let Some(e) = dc.ladder.iter().find(|e| e.as_str() == env)
+                && Some(e) != dc.production()
             {
-                if let Some(e) = dc.ladder.iter().find(|e| e.as_str() == env) {
-                    if Some(e) != dc.production() {
-                        return Some((d.clone(), e.clone()));
-                    }
-                }
+                return Some((d.clone(), e.clone()));
             }
         }
         None
@@ -305,7 +305,10 @@ mod tests {
             PathKind::Metadata(comp.clone(), ver.clone())
         );
         assert_eq!(
-            l.classify(&Layout::format_dir(&comp, &ver, &fmt).join("image.tar"), false),
+            l.classify(
+                &Layout::format_dir(&comp, &ver, &fmt).join("image.tar"),
+                false
+            ),
             PathKind::Artifact(comp.clone(), ver.clone(), fmt, "image.tar".into())
         );
         assert_eq!(
@@ -321,7 +324,10 @@ mod tests {
             PathKind::Unexpected(m) if m.contains("unknown format")
         ));
         assert!(matches!(
-            l.classify(Utf8Path::new("components/cloud/dmp/ms-ingestion/versions/v1/metadata.yaml"), false),
+            l.classify(
+                Utf8Path::new("components/cloud/dmp/ms-ingestion/versions/v1/metadata.yaml"),
+                false
+            ),
             PathKind::Unexpected(_)
         ));
     }

@@ -150,10 +150,10 @@ impl Repository {
         if let Some(p) = explicit {
             return Self::open(p);
         }
-        if let Ok(p) = std::env::var(REPO_ENV) {
-            if !p.is_empty() {
-                return Self::open(Utf8PathBuf::from(p));
-            }
+        if let Ok(p) = std::env::var(REPO_ENV)
+            && !p.is_empty()
+        {
+            return Self::open(Utf8PathBuf::from(p));
         }
         Self::discover(Utf8Path::new("."))
     }
@@ -165,12 +165,17 @@ impl Repository {
         fs_err::create_dir_all(dir)?;
         let store = LocalStore::new(dir);
         store
-            .create_new(Utf8Path::new(layout::CONFIG_FILE), Config::template().as_bytes())
+            .create_new(
+                Utf8Path::new(layout::CONFIG_FILE),
+                Config::template().as_bytes(),
+            )
             .map_err(|e| {
                 if e.kind() == io::ErrorKind::AlreadyExists {
                     io::Error::new(
                         e.kind(),
-                        format!("{dir}/berth.toml already exists: this is already a berth repository"),
+                        format!(
+                            "{dir}/berth.toml already exists: this is already a berth repository"
+                        ),
                     )
                 } else {
                     e
@@ -264,10 +269,10 @@ impl Repository {
     /// Resolves a user-given component name (full path, or a unique last segment) to a
     /// component that exists, with a "did you mean" hint when it does not.
     pub fn resolve_component(&self, name: &str) -> Result<ComponentPath> {
-        if let Ok(c) = ComponentPath::parse(name) {
-            if self.has_component(&c) {
-                return Ok(c);
-            }
+        if let Ok(c) = ComponentPath::parse(name)
+            && self.has_component(&c)
+        {
+            return Ok(c);
         }
         let all = self.components()?;
         let by_last: Vec<&ComponentPath> = all.iter().filter(|c| c.name() == name).collect();
@@ -277,7 +282,11 @@ impl Repository {
         let hint = if by_last.len() > 1 {
             format!(
                 "; `{name}` is ambiguous, give the full path: {}",
-                by_last.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                by_last
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else {
             all.iter()
@@ -375,7 +384,11 @@ impl Repository {
     }
 
     /// The domain file of a stage, when present.
-    pub fn domain_index(&self, d: &DomainName, env: &EnvName) -> Result<Option<Loaded<DomainIndex>>> {
+    pub fn domain_index(
+        &self,
+        d: &DomainName,
+        env: &EnvName,
+    ) -> Result<Option<Loaded<DomainIndex>>> {
         self.read_yaml_opt(&Layout::domain_file(&self.config, d, Some(env)))
     }
 

@@ -1,8 +1,8 @@
 //! JSON Schemas (draft-07, for editors such as yaml-language-server) of every file berth
 //! reads, generated from the same structs that load them.
 
-use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
 
 use crate::config::Config;
 use crate::files::{AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership};
@@ -19,7 +19,9 @@ pub struct FileSchema {
 }
 
 fn schema_of<T: JsonSchema>() -> serde_json::Value {
-    let schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>();
+    let schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<T>();
     serde_json::to_value(schema).unwrap_or_default()
 }
 
@@ -28,11 +30,11 @@ pub fn all() -> Vec<FileSchema> {
     let mut metadata = schema_of::<Metadata>();
     // Known keys, plus any `x-…` key; anything else is a typo.
     if let Some(obj) = metadata.as_object_mut() {
+        obj.insert("patternProperties".into(), serde_json::json!({ "^x-": {} }));
         obj.insert(
-            "patternProperties".into(),
-            serde_json::json!({ "^x-": {} }),
+            "additionalProperties".into(),
+            serde_json::Value::Bool(false),
         );
-        obj.insert("additionalProperties".into(), serde_json::Value::Bool(false));
     }
     vec![
         FileSchema {

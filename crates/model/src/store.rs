@@ -72,16 +72,18 @@ pub fn atomic_write(path: &Utf8Path, data: &[u8], replace: bool) -> io::Result<(
     let mut tmp = tempfile::Builder::new()
         .prefix(".berth-tmp-")
         .tempfile_in(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("creating a temporary file in {dir}: {e}")))?;
+        .map_err(|e| {
+            io::Error::new(e.kind(), format!("creating a temporary file in {dir}: {e}"))
+        })?;
     tmp.write_all(data)?;
     tmp.as_file().sync_all()?;
     if replace {
-        tmp.persist(path)
-            .map_err(|e| io::Error::new(e.error.kind(), format!("replacing {path}: {}", e.error)))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            io::Error::new(e.error.kind(), format!("creating {path}: {}", e.error))
+        tmp.persist(path).map_err(|e| {
+            io::Error::new(e.error.kind(), format!("replacing {path}: {}", e.error))
         })?;
+    } else {
+        tmp.persist_noclobber(path)
+            .map_err(|e| io::Error::new(e.error.kind(), format!("creating {path}: {}", e.error)))?;
     }
     sync_dir(dir)
 }
@@ -192,7 +194,12 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(s.read(p).expect("read"), b"two");
         // No temporary files are left behind.
-        let names: Vec<_> = s.list(Utf8Path::new("a")).expect("list").into_iter().map(|e| e.name).collect();
+        let names: Vec<_> = s
+            .list(Utf8Path::new("a"))
+            .expect("list")
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["b.yaml"]);
     }
 
@@ -203,7 +210,9 @@ mod tests {
         let a = LocalStore::new(&root);
         let b = LocalStore::new(&root);
         let held = a.lock(Duration::from_millis(10)).expect("first lock");
-        let e = b.lock(Duration::from_millis(50)).expect_err("second waits then fails");
+        let e = b
+            .lock(Duration::from_millis(50))
+            .expect_err("second waits then fails");
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
         drop(held);
         b.lock(Duration::from_millis(50)).expect("free again");

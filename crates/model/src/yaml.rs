@@ -20,8 +20,10 @@ use std::fmt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use granit_parser::{Event, Parser, ScalarStyle};
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
@@ -284,9 +286,10 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                 None
             }
             Event::Alias(id) => {
-                let node = anchors.get(&id).cloned().ok_or_else(|| {
-                    err(Some(pos), "alias to an unknown anchor".into())
-                })?;
+                let node = anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| err(Some(pos), "alias to an unknown anchor".into()))?;
                 let size = count_nodes(&node);
                 if size > alias_budget {
                     return Err(err(
@@ -422,13 +425,17 @@ pub fn from_str<T: DeserializeOwned>(file: &Utf8Path, text: &str) -> Result<Load
 }
 
 /// Reads `bytes` as UTF-8 YAML (a clear error for anything else) and deserializes a `T`.
-pub fn from_slice<T: DeserializeOwned>(file: &Utf8Path, bytes: &[u8]) -> Result<Loaded<T>, YamlError> {
+pub fn from_slice<T: DeserializeOwned>(
+    file: &Utf8Path,
+    bytes: &[u8],
+) -> Result<Loaded<T>, YamlError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let prefix = &bytes[..e.valid_up_to()];
         let line = prefix.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        let col = prefix.rsplit(|&b| b == b'\n').next().map_or(0, |l| {
-            String::from_utf8_lossy(l).chars().count()
-        }) as u32
+        let col = prefix
+            .rsplit(|&b| b == b'\n')
+            .next()
+            .map_or(0, |l| String::from_utf8_lossy(l).chars().count()) as u32
             + 1;
         YamlError {
             file: file.to_owned(),
@@ -556,7 +563,10 @@ fn parse_float(t: &str) -> Option<f64> {
         ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
         _ => {}
     }
-    if !t.bytes().any(|b| b.is_ascii_digit()) || t.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') {
+    if !t.bytes().any(|b| b.is_ascii_digit())
+        || t.bytes()
+            .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E')
+    {
         return None;
     }
     t.parse().ok()
@@ -592,7 +602,10 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             NodeKind::Scalar { .. } => {}
         }
         match &self.node.kind {
-            NodeKind::Scalar { text, quoted: false } => {
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            } => {
                 if is_null_text(text) {
                     v.visit_unit()
                 } else if let Some(b) = parse_bool(text) {
@@ -815,7 +828,10 @@ struct MapDe<'p, 'a> {
 
 impl<'de, 'p, 'a> MapAccess<'de> for MapDe<'p, 'a> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             None => Ok(None),
             Some((k, v)) => {
@@ -871,7 +887,10 @@ fn indent(out: &mut String, n: usize) {
 }
 
 fn is_scalar(v: &serde_json::Value) -> bool {
-    !matches!(v, serde_json::Value::Array(_) | serde_json::Value::Object(_))
+    !matches!(
+        v,
+        serde_json::Value::Array(_) | serde_json::Value::Object(_)
+    )
 }
 
 fn write_map(out: &mut String, m: &serde_json::Map<String, serde_json::Value>, ind: usize) {
@@ -884,7 +903,9 @@ fn write_map(out: &mut String, m: &serde_json::Map<String, serde_json::Value>, i
                 out.push('\n');
                 write_map(out, inner, ind + 2);
             }
-            serde_json::Value::Array(items) if !items.is_empty() && !items.iter().all(is_scalar) => {
+            serde_json::Value::Array(items)
+                if !items.is_empty() && !items.iter().all(is_scalar) =>
+            {
                 out.push('\n');
                 write_block_seq(out, items, ind + 2);
             }
@@ -908,7 +929,9 @@ fn write_block_seq(out: &mut String, items: &[serde_json::Value], ind: usize) {
                 write_map(&mut first, inner, ind + 2);
                 out.push_str(first.trim_start_matches(' '));
             }
-            serde_json::Value::Array(inner) if !inner.is_empty() && !inner.iter().all(is_scalar) => {
+            serde_json::Value::Array(inner)
+                if !inner.is_empty() && !inner.iter().all(is_scalar) =>
+            {
                 out.push('\n');
                 write_block_seq(out, inner, ind + 2);
             }
@@ -973,7 +996,13 @@ fn write_quoted(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{feff}' => {
+            c if (c as u32) < 0x20
+                || c == '\u{7f}'
+                || c == '\u{85}'
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{feff}' =>
+            {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),
@@ -999,7 +1028,9 @@ pub fn plain_safe(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.contains('\t') {
         return false;
     }
-    if s.chars().any(|c| c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')) {
+    if s.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+    {
         return false;
     }
     !resolves_to_non_string(s)
@@ -1027,7 +1058,11 @@ fn resolves_to_non_string(s: &str) -> bool {
     // 1.1 sexagesimal `1:30`, `_` separators, dates and timestamps).
     if first.is_ascii_digit() || first == '.' {
         let numeric_chars = body.chars().all(|c| {
-            c.is_ascii_hexdigit() || matches!(c, '_' | '.' | ':' | '+' | '-' | 'x' | 'X' | 'o' | 'O' | 'e' | 'E')
+            c.is_ascii_hexdigit()
+                || matches!(
+                    c,
+                    '_' | '.' | ':' | '+' | '-' | 'x' | 'X' | 'o' | 'O' | 'e' | 'E'
+                )
         });
         if numeric_chars && looks_numeric(body) {
             return true;
@@ -1049,9 +1084,11 @@ fn looks_numeric(b: &str) -> bool {
     }
     // sexagesimal (YAML 1.1): digits groups separated by ':'
     if b.contains(':') {
-        return b
-            .split(':')
-            .all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.'));
+        return b.split(':').all(|g| {
+            !g.is_empty()
+                && g.chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        });
     }
     // decimal int or float: digits, '_' and at most one '.', optional exponent
     let (mant, exp) = match b.find(['e', 'E']) {
@@ -1067,7 +1104,9 @@ fn looks_numeric(b: &str) -> bool {
     let dots = mant.matches('.').count();
     dots <= 1
         && mant.chars().any(|c| c.is_ascii_digit())
-        && mant.chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        && mant
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
 }
 
 /// YAML 1.1 timestamps: `2001-12-14`, `2001-12-14t21:59:43.10-05:00`, `2001-12-14 21:59:43`.
@@ -1076,7 +1115,9 @@ fn looks_like_timestamp(s: &str) -> bool {
     b.len() >= 8
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
-        && s[5..].split(['-', 'T', 't', ' ', ':', '.', 'Z', '+']).all(|g| g.chars().all(|c| c.is_ascii_digit()))
+        && s[5..]
+            .split(['-', 'T', 't', ' ', ':', '.', 'Z', '+'])
+            .all(|g| g.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -1085,10 +1126,39 @@ mod tests {
 
     #[test]
     fn plain_safety() {
-        for s in ["1.0.2", "cloud", "cloud/dmp/ms-ingestion", "python:3.11-alpine", "abc123", "priya.k@yourco.com", "https://gitlab.com/yourorg/cloud-dmp"] {
+        for s in [
+            "1.0.2",
+            "cloud",
+            "cloud/dmp/ms-ingestion",
+            "python:3.11-alpine",
+            "abc123",
+            "priya.k@yourco.com",
+            "https://gitlab.com/yourorg/cloud-dmp",
+        ] {
             assert!(plain_safe(s), "{s} should be plain");
         }
-        for s in ["", "yes", "No", "on", "1.10", "1_000", "12:30", "2025-05-10", "2025-05-10T22:15:00Z", "0x1f", "1e3", "#chan", "a: b", "null", "~", " x", "3", "-1", ".5", "1.0"] {
+        for s in [
+            "",
+            "yes",
+            "No",
+            "on",
+            "1.10",
+            "1_000",
+            "12:30",
+            "2025-05-10",
+            "2025-05-10T22:15:00Z",
+            "0x1f",
+            "1e3",
+            "#chan",
+            "a: b",
+            "null",
+            "~",
+            " x",
+            "3",
+            "-1",
+            ".5",
+            "1.0",
+        ] {
             assert!(!plain_safe(s), "{s} should be quoted");
         }
     }
@@ -1097,9 +1167,15 @@ mod tests {
     fn positions_and_types() {
         let f = Utf8Path::new("t.yaml");
         let n = parse(f, "a: 1\nb:\n  - x\n  - y\n").expect("parses");
-        assert_eq!(n.find(&["b", "1"]).map(|n| n.pos), Some(Pos { line: 4, col: 5 }));
+        assert_eq!(
+            n.find(&["b", "1"]).map(|n| n.pos),
+            Some(Pos { line: 4, col: 5 })
+        );
         let e = parse(f, "a: 1\na: 2\n").expect_err("duplicate");
         assert_eq!(e.pos, Some(Pos { line: 2, col: 1 }));
-        assert!(e.to_string().starts_with("t.yaml:2:1: duplicate key `a`"), "{e}");
+        assert!(
+            e.to_string().starts_with("t.yaml:2:1: duplicate key `a`"),
+            "{e}"
+        );
     }
 }

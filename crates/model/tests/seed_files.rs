@@ -2,11 +2,13 @@
 //! positioned message, never a panic.
 
 use berth_model::repo::load_metadata;
-use berth_model::{yaml, ComponentsIndex, DomainIndex, Manifest, Ownership};
+use berth_model::{ComponentsIndex, DomainIndex, Manifest, Ownership, yaml};
 use camino::{Utf8Path, Utf8PathBuf};
 
 fn fixture(rel: &str) -> (Utf8PathBuf, Vec<u8>) {
-    let p = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
+    let p = Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
     let bytes = std::fs::read(&p).expect("fixture exists");
     (Utf8PathBuf::from(rel), bytes)
 }
@@ -17,9 +19,19 @@ fn seed_metadata_loads_and_rewrites() {
     let m = load_metadata(&name, &bytes).expect("seed metadata loads");
     assert!(m.unknown.is_empty(), "{:?}", m.unknown);
     assert_eq!(m.value.service_name, "ms-ingestion");
-    assert_eq!(m.value.port_exposed.as_ref().and_then(|p| p.get()).map(|p| p.0), Some(8443));
+    assert_eq!(
+        m.value
+            .port_exposed
+            .as_ref()
+            .and_then(|p| p.get())
+            .map(|p| p.0),
+        Some(8443)
+    );
     let dep = m.value.deps().next().expect("one dependency");
-    assert_eq!((dep.name.as_str(), dep.req_text.as_str()), ("common-utils", ">=1.2.0"));
+    assert_eq!(
+        (dep.name.as_str(), dep.req_text.as_str()),
+        ("common-utils", ">=1.2.0")
+    );
     insta::assert_snapshot!(yaml::to_canonical(&m.value).expect("renders"));
 }
 
@@ -31,7 +43,13 @@ fn seed_manifest_placeholder_digest_is_an_invalid_value_with_position() {
     assert_eq!(m.value.format.text(), "docker");
     assert_eq!(m.value.version.text(), "1.0.2");
     assert_eq!(m.value.base_image.as_deref(), Some("python:3.11-alpine"));
-    assert_eq!(m.value.labels.get("org.label-schema.schema-version").map(String::as_str), Some("1.0"));
+    assert_eq!(
+        m.value
+            .labels
+            .get("org.label-schema.schema-version")
+            .map(String::as_str),
+        Some("1.0")
+    );
     // …and the placeholder digest is an invalid value that points at its line and column.
     let err = m.value.sha256.error().expect("placeholder is invalid");
     assert!(err.contains("64"), "{err}");
@@ -49,22 +67,37 @@ fn seed_ownership_components_and_domain_load_and_rewrite() {
 
     let (n, b) = fixture("seed/components.yaml");
     let mut c: yaml::Loaded<ComponentsIndex> = yaml::from_slice(&n, &b).expect("loads");
-    assert_eq!(c.value.latest("cloud/dmp/ms-export").map(ToString::to_string).as_deref(), Some("3.2.0"));
+    assert_eq!(
+        c.value
+            .latest("cloud/dmp/ms-export")
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("3.2.0")
+    );
     c.value.canonicalize();
     insta::assert_snapshot!("components", yaml::to_canonical(&c.value).expect("renders"));
 
     let (n, b) = fixture("seed/domain-cloud.yaml");
     let mut d: yaml::Loaded<DomainIndex> = yaml::from_slice(&n, &b).expect("loads");
     d.value.components.sort();
-    insta::assert_snapshot!("domain_cloud", yaml::to_canonical(&d.value).expect("renders"));
+    insta::assert_snapshot!(
+        "domain_cloud",
+        yaml::to_canonical(&d.value).expect("renders")
+    );
 }
 
 #[test]
 fn bad_yaml_corpus_gives_positioned_messages() {
     let mut report = String::new();
     for case in [
-        "syntax", "wrong-type", "missing-field", "duplicate-key", "alias-bomb", "deep-nesting",
-        "non-utf8", "empty",
+        "syntax",
+        "wrong-type",
+        "missing-field",
+        "duplicate-key",
+        "alias-bomb",
+        "deep-nesting",
+        "non-utf8",
+        "empty",
     ] {
         let (name, bytes) = fixture(&format!("bad/{case}.yaml"));
         let err = load_metadata(&name, &bytes).expect_err(case);

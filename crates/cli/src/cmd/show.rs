@@ -129,12 +129,12 @@ fn human(v: &ComponentView) -> String {
     for ver in &v.versions {
         let formats = if ver.formats.is_empty() { "no artifacts".to_owned() } else { ver.formats.join(", ") };
         s.push_str(&format!("  {}  [{}]\n", ver.version, formats));
-        if let Some(m) = &ver.metadata {
-            if let Ok(y) = berth_model::yaml::to_canonical(m) {
-                s.push_str("    metadata.yaml:\n");
-                for line in y.lines() {
-                    s.push_str(&format!("      {line}\n"));
-                }
+        if let Some(m) = &ver.metadata
+            && let Ok(y) = berth_model::yaml::to_canonical(m)
+        {
+            s.push_str("    metadata.yaml:\n");
+            for line in y.lines() {
+                s.push_str(&format!("      {line}\n"));
             }
         }
         for (f, m) in &ver.manifests {

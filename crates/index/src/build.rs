@@ -1,0 +1,493 @@
+//! Building `index/components.yaml`: the latest good version of every component.
+//!
+//! The whole-tree [`build`] and the per-component [`update_component`] share one code
+//! path ([`component_latest`] → [`pick_latest`]), and both end in the same canonical
+//! order ([`assemble`]), so an index kept up to date one component at a time by
+//! `berth add` is byte-identical to one regenerated from scratch.
+
+use std::cmp::Ordering;
+
+use berth_model::{
+    ArchField, Checked, ComponentEntry, ComponentPath, ComponentsIndex, Config, Layout, Metadata,
+    Repository, Version,
+};
+use camino::Utf8PathBuf;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::{IndexError, Result};
+
+/// How "latest" is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexOptions {
+    /// Whether a pre-release (`2.0.0-rc.1`) may be latest
+    /// (`repository.latest_includes_prereleases` in berth.toml; default no).
+    pub include_prereleases: bool,
+}
+
+impl IndexOptions {
+    /// The options berth.toml asks for.
+    pub fn from_config(config: &Config) -> Self {
+        IndexOptions {
+            include_prereleases: config.repository.latest_includes_prereleases,
+        }
+    }
+}
+
+/// "This version has no error finding": the validator's verdict, passed in because the
+/// validator sits above this crate. Until `berth-validate` provides one, [`basic_is_good`]
+/// stands in.
+pub type IsGood<'a> = dyn Fn(&ComponentPath, &Version) -> bool + Sync + 'a;
+
+/// The built-in "good" check used until the validator plugs in: `metadata.yaml` loads,
+/// none of its checked values is invalid, and its `group`/`service_name` match the
+/// component's path.
+///
+/// ```
+/// # use berth_model::{ComponentPath, Repository, Version};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let repo = Repository::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo"))?;
+/// let good = berth_index::basic_is_good(&repo);
+/// let c = ComponentPath::parse("cloud/dmp/ms-export")?;
+/// assert!(good(&c, &Version::parse("3.2.0")?));
+/// assert!(!good(&c, &Version::parse("9.9.9")?)); // no such version: no metadata
+/// # Ok(()) }
+/// ```
+pub fn basic_is_good(repo: &Repository) -> impl Fn(&ComponentPath, &Version) -> bool + Sync + '_ {
+    move |c, v| match repo.metadata(c, v) {
+        Ok(m) => metadata_is_sound(c, &m.value),
+        Err(_) => false,
+    }
+}
+
+/// True when every checked value of `m` is valid and its names match the path of `c`.
+pub fn metadata_is_sound(c: &ComponentPath, m: &Metadata) -> bool {
+    fn all_valid<T>(v: &[Checked<T>]) -> bool {
+        v.iter().all(|x| x.get().is_some())
+    }
+    let arch_ok = match &m.architecture {
+        ArchField::One(a) => a.get().is_some(),
+        ArchField::Many(v) => !v.is_empty() && all_valid(v),
+    };
+    arch_ok
+        && all_valid(&m.domains)
+        && all_valid(&m.environments)
+        && all_valid(&m.dependencies)
+        && m.port_exposed.as_ref().is_none_or(|p| p.get().is_some())
+        && m.group == c.group()
+        && m.service_name == c.name()
+}
+
+/// The latest of `versions`: the SemVer maximum of those that are good, leaving out
+/// pre-releases unless `opts` allows them. `is_good` is asked from the highest version
+/// down and stops at the first good one. Input order does not matter.
+///
+/// ```
+/// use berth_index::{IndexOptions, pick_latest};
+/// use berth_model::Version;
+/// let vs: Vec<Version> = ["1.2.0", "1.10.0", "2.0.0-rc.1", "1.9.9"]
+///     .iter().map(|s| Version::parse(s).unwrap()).collect();
+/// let opts = IndexOptions::default();
+/// assert_eq!(pick_latest(vs.clone(), &opts, |_| true).unwrap().to_string(), "1.10.0");
+/// // 1.10.0 has an error finding: the next one down wins.
+/// let bad = Version::parse("1.10.0").unwrap();
+/// assert_eq!(pick_latest(vs.clone(), &opts, |v| *v != bad).unwrap().to_string(), "1.9.9");
+/// let pre = IndexOptions { include_prereleases: true };
+/// assert_eq!(pick_latest(vs, &pre, |_| true).unwrap().to_string(), "2.0.0-rc.1");
+/// ```
+pub fn pick_latest(
+    versions: impl IntoIterator<Item = Version>,
+    opts: &IndexOptions,
+    mut is_good: impl FnMut(&Version) -> bool,
+) -> Option<Version> {
+    let mut candidates: Vec<Version> = versions
+        .into_iter()
+        .filter(|v| opts.include_prereleases || !v.is_prerelease())
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.dedup();
+    candidates.into_iter().find(|v| is_good(v))
+}
+
+/// The canonical index of `(component, latest)` rows: components without a latest
+/// version are left out, rows are sorted by name, and a name given twice keeps its
+/// highest version. Input order does not matter.
+pub fn assemble(rows: impl IntoIterator<Item = (ComponentPath, Option<Version>)>) -> ComponentsIndex {
+    let mut components: Vec<ComponentEntry> = rows
+        .into_iter()
+        .filter_map(|(name, v)| {
+            v.map(|latest_version| ComponentEntry {
+                name,
+                latest_version,
+            })
+        })
+        .collect();
+    canonical_sort(&mut components);
+    ComponentsIndex { components }
+}
+
+fn entry_order(a: &ComponentEntry, b: &ComponentEntry) -> Ordering {
+    a.name
+        .cmp(&b.name)
+        .then_with(|| b.latest_version.cmp(&a.latest_version))
+}
+
+fn canonical_sort(rows: &mut Vec<ComponentEntry>) {
+    rows.sort_by(entry_order);
+    rows.dedup_by(|later, first| later.name == first.name);
+}
+
+/// The latest good version of one component, or `None` when it has none.
+pub fn component_latest(
+    repo: &Repository,
+    c: &ComponentPath,
+    opts: &IndexOptions,
+    is_good: &IsGood<'_>,
+) -> Result<Option<Version>> {
+    let versions = repo.versions(c)?;
+    Ok(pick_latest(versions, opts, |v| is_good(c, v)))
+}
+
+/// Builds the whole index from the tree, in parallel over components (rayon).
+/// Reads only; see [`regenerate`] to write it.
+pub fn build(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) -> Result<ComponentsIndex> {
+    let components = repo.components()?;
+    let rows = components
+        .into_par_iter()
+        .map(|c| {
+            let latest = component_latest(repo, &c, opts, is_good)?;
+            Ok((c, latest))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(assemble(rows))
+}
+
+/// One row that changed between two indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The component.
+    pub component: ComponentPath,
+    /// Its latest version before (`None`: it was not in the index).
+    pub before: Option<Version>,
+    /// Its latest version after (`None`: it left the index).
+    pub after: Option<Version>,
+}
+
+/// Recomputes one component's row of `index` in memory (the incremental update that
+/// `berth add` runs after ingesting a version): the same computation as [`build`], so the
+/// result equals a full rebuild. A component that no longer exists, or has no good
+/// version, leaves the index. Returns the change, if any. Write the result with [`write`]
+/// while holding [`Repository::lock`].
+///
+/// ```
+/// # use berth_model::{ComponentPath, ComponentsIndex, Repository};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let repo = Repository::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo"))?;
+/// use berth_index::{IndexOptions, basic_is_good, update_component};
+/// let mut index = ComponentsIndex::default();
+/// let c = ComponentPath::parse("cloud/dmp/ms-ingestion")?;
+/// let opts = IndexOptions::from_config(repo.config());
+/// let change = update_component(&repo, &mut index, &c, &opts, &basic_is_good(&repo))?;
+/// assert_eq!(change.and_then(|c| c.after).map(|v| v.to_string()).as_deref(), Some("1.0.3"));
+/// assert_eq!(index.components.len(), 1);
+/// # Ok(()) }
+/// ```
+pub fn update_component(
+    repo: &Repository,
+    index: &mut ComponentsIndex,
+    component: &ComponentPath,
+    opts: &IndexOptions,
+    is_good: &IsGood<'_>,
+) -> Result<Option<Change>> {
+    let after = if repo.has_component(component) {
+        component_latest(repo, component, opts, is_good)?
+    } else {
+        None
+    };
+    canonical_sort(&mut index.components);
+    let at = index
+        .components
+        .binary_search_by(|e| e.name.cmp(component));
+    let before = at.ok().map(|i| index.components[i].latest_version.clone());
+    if before == after {
+        return Ok(None);
+    }
+    match (at, &after) {
+        (Ok(i), Some(v)) => index.components[i].latest_version = v.clone(),
+        (Ok(i), None) => {
+            index.components.remove(i);
+        }
+        (Err(i), Some(v)) => index.components.insert(
+            i,
+            ComponentEntry {
+                name: component.clone(),
+                latest_version: v.clone(),
+            },
+        ),
+        (Err(_), None) => {}
+    }
+    Ok(Some(Change {
+        component: component.clone(),
+        before,
+        after,
+    }))
+}
+
+/// The rows that differ between `old` and `new`, sorted by component.
+pub fn changes(old: &ComponentsIndex, new: &ComponentsIndex) -> Vec<Change> {
+    let mut a = old.components.clone();
+    let mut b = new.components.clone();
+    canonical_sort(&mut a);
+    canonical_sort(&mut b);
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() || j < b.len() {
+        let ord = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => x.name.cmp(&y.name),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        match ord {
+            Ordering::Less => {
+                out.push(Change {
+                    component: a[i].name.clone(),
+                    before: Some(a[i].latest_version.clone()),
+                    after: None,
+                });
+                i += 1;
+            }
+            Ordering::Greater => {
+                out.push(Change {
+                    component: b[j].name.clone(),
+                    before: None,
+                    after: Some(b[j].latest_version.clone()),
+                });
+                j += 1;
+            }
+            Ordering::Equal => {
+                if a[i].latest_version != b[j].latest_version {
+                    out.push(Change {
+                        component: a[i].name.clone(),
+                        before: Some(a[i].latest_version.clone()),
+                        after: Some(b[j].latest_version.clone()),
+                    });
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The canonical bytes of `index` (rows sorted by name), exactly as [`write`] writes them.
+pub fn render(index: &ComponentsIndex) -> Result<String> {
+    let mut sorted = index.clone();
+    canonical_sort(&mut sorted.components);
+    berth_model::yaml::to_canonical(&sorted).map_err(|source| IndexError::Render {
+        path: Layout::components_index(),
+        source,
+    })
+}
+
+/// Writes `index/components.yaml` atomically in canonical form. The caller holds
+/// [`Repository::lock`] (as `berth add` does while ingesting); [`regenerate`] takes it
+/// itself.
+pub fn write(repo: &Repository, index: &ComponentsIndex) -> Result<()> {
+    let mut sorted = index.clone();
+    canonical_sort(&mut sorted.components);
+    repo.write_yaml(&Layout::components_index(), &sorted)?;
+    Ok(())
+}
+
+/// What [`regenerate`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Regenerated {
+    /// The index now on disk.
+    pub index: ComponentsIndex,
+    /// The rows that changed.
+    pub changes: Vec<Change>,
+    /// False when the file already held exactly these bytes (it was left untouched).
+    pub written: bool,
+}
+
+/// Builds the index and writes it, under the repository lock, when its bytes differ from
+/// the file's.
+pub fn regenerate(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) -> Result<Regenerated> {
+    let _lock = repo.lock()?;
+    let old_bytes = read_committed(repo)?;
+    let index = build(repo, opts, is_good)?;
+    let text = render(&index)?;
+    let old_index = old_bytes
+        .as_deref()
+        .and_then(|b| {
+            berth_model::yaml::from_slice::<ComponentsIndex>(&repo.path(&Layout::components_index()), b).ok()
+        })
+        .map(|l| l.value)
+        .unwrap_or_default();
+    let written = old_bytes.as_deref() != Some(text.as_bytes());
+    if written {
+        write(repo, &index)?;
+    }
+    Ok(Regenerated {
+        changes: changes(&old_index, &index),
+        index,
+        written,
+    })
+}
+
+fn read_committed(repo: &Repository) -> Result<Option<Vec<u8>>> {
+    let rel = Layout::components_index();
+    match repo.store().read(&rel) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(IndexError::Io {
+            path: repo.path(&rel),
+            source,
+        }),
+    }
+}
+
+/// The result of [`check`]: the committed file against a fresh build.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// The file, relative to the repository root.
+    pub path: Utf8PathBuf,
+    /// Its committed content (`None`: it does not exist).
+    pub committed: Option<String>,
+    /// What `berth index` would write.
+    pub generated: String,
+}
+
+impl Check {
+    /// True when the committed file is byte-identical to a fresh build.
+    pub fn is_fresh(&self) -> bool {
+        self.committed.as_deref() == Some(self.generated.as_str())
+    }
+
+    /// A unified diff from the committed file to the generated one (empty when fresh).
+    pub fn unified_diff(&self) -> String {
+        if self.is_fresh() {
+            return String::new();
+        }
+        let old = self.committed.as_deref().unwrap_or("");
+        let old_name = if self.committed.is_some() {
+            format!("a/{} (committed)", self.path)
+        } else {
+            "/dev/null".to_owned()
+        };
+        let new_name = format!("b/{} (generated)", self.path);
+        similar::TextDiff::from_lines(old, self.generated.as_str())
+            .unified_diff()
+            .context_radius(3)
+            .header(&old_name, &new_name)
+            .missing_newline_hint(true)
+            .to_string()
+    }
+}
+
+/// Compares the committed `index/components.yaml` with a fresh build, byte for byte
+/// (the CI job and pre-commit hook: `berth index --check`). Reads only.
+pub fn check(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) -> Result<Check> {
+    let committed = read_committed(repo)?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let generated = render(&build(repo, opts, is_good)?)?;
+    Ok(Check {
+        path: Layout::components_index(),
+        committed,
+        generated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).expect("valid version")
+    }
+    fn c(s: &str) -> ComponentPath {
+        ComponentPath::parse(s).expect("valid path")
+    }
+
+    fn arb_version() -> impl Strategy<Value = Version> {
+        let pre = prop_oneof![
+            Just(String::new()),
+            Just("-rc.1".to_owned()),
+            Just("-alpha".to_owned()),
+            Just("-0".to_owned()),
+            Just("-beta.11".to_owned()),
+        ];
+        let build = prop_oneof![Just(String::new()), Just("+b.7".to_owned()), Just("+001".to_owned())];
+        (0u64..4, 0u64..12, 0u64..12, pre, build)
+            .prop_map(|(a, b, c, p, m)| v(&format!("{a}.{b}.{c}{p}{m}")))
+    }
+
+    proptest! {
+        #[test]
+        fn latest_is_the_semver_max_of_good_releases(
+            set in proptest::collection::vec((arb_version(), any::<bool>()), 0..24),
+            include_pre in any::<bool>(),
+        ) {
+            let opts = IndexOptions { include_prereleases: include_pre };
+            let bad: Vec<Version> = set.iter().filter(|(_, g)| !g).map(|(v, _)| v.clone()).collect();
+            let versions: Vec<Version> = set.iter().map(|(v, _)| v.clone()).collect();
+            let got = pick_latest(versions.clone(), &opts, |v| !bad.contains(v));
+            // The oracle: a plain maximum over the allowed set.
+            let want = versions
+                .iter()
+                .filter(|v| !bad.contains(v))
+                .filter(|v| include_pre || v.semver().pre.is_empty())
+                .max()
+                .cloned();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn assembly_ignores_input_order(
+            rows in proptest::collection::vec(
+                (prop_oneof![Just("a/x"), Just("a/y"), Just("b/x"), Just("a.b/c"), Just("a-b/c")],
+                 proptest::option::of(arb_version())),
+                0..20),
+            seed in any::<u64>(),
+        ) {
+            let rows: Vec<(ComponentPath, Option<Version>)> =
+                rows.into_iter().map(|(n, v)| (c(n), v)).collect();
+            let mut shuffled = rows.clone();
+            // A deterministic shuffle driven by `seed`.
+            let mut s = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let a = assemble(rows);
+            let b = assemble(shuffled);
+            prop_assert_eq!(render(&a).expect("renders"), render(&b).expect("renders"));
+            prop_assert!(a.components.windows(2).all(|w| w[0].name < w[1].name));
+        }
+    }
+
+    #[test]
+    fn changes_are_merged_by_name() {
+        let old = assemble([(c("a/x"), Some(v("1.0.0"))), (c("a/y"), Some(v("1.0.0")))]);
+        let new = assemble([(c("a/y"), Some(v("1.1.0"))), (c("a/z"), Some(v("0.1.0")))]);
+        let ch = changes(&old, &new);
+        let names: Vec<_> = ch.iter().map(|c| c.component.as_str()).collect();
+        assert_eq!(names, ["a/x", "a/y", "a/z"]);
+        assert_eq!(ch[0].after, None);
+        assert_eq!(ch[2].before, None);
+    }
+
+    #[test]
+    fn check_diff_names_both_sides() {
+        let ck = Check {
+            path: Layout::components_index(),
+            committed: Some("components:\n  - name: a/x\n    latest_version: 1.0.0\n".into()),
+            generated: "components:\n  - name: a/x\n    latest_version: 1.1.0\n".into(),
+        };
+        assert!(!ck.is_fresh());
+        let d = ck.unified_diff();
+        assert!(d.contains("--- a/index/components.yaml (committed)"), "{d}");
+        assert!(d.contains("-    latest_version: 1.0.0\n+    latest_version: 1.1.0"), "{d}");
+    }
+}
