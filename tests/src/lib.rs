@@ -124,3 +124,45 @@ pub fn require_tool(tool: &str, package: &str) {
 pub fn redact(text: &str, dir: &Utf8Path) -> String {
     text.replace(dir.as_str(), "[TMP]")
 }
+
+/// A digest of every file and directory below `root` (names, kinds and contents), leaving
+/// out berth's private `.berth/` state: equal digests mean a byte-for-byte unchanged tree.
+pub fn tree_digest(root: &Utf8Path) -> String {
+    fn walk(dir: &Utf8Path, rel: &str, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry"))
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name().into_string().expect("utf-8 name");
+            if rel.is_empty() && name == ".berth" {
+                continue;
+            }
+            let path = dir.join(&name);
+            let r = format!("{rel}/{name}");
+            let ft = e.file_type().expect("type");
+            if ft.is_dir() {
+                out.push(format!("d {r}"));
+                walk(&path, &r, out);
+            } else if ft.is_symlink() {
+                out.push(format!(
+                    "l {r} {:?}",
+                    std::fs::read_link(&path).expect("link")
+                ));
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                out.push(format!("f {r} {} {:x}", bytes.len(), fxhash(&bytes)));
+            }
+        }
+    }
+    fn fxhash(b: &[u8]) -> u64 {
+        // FNV-1a: enough to notice any change in a test tree.
+        b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
+            (h ^ u64::from(*x)).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+    let mut lines = Vec::new();
+    walk(root, "", &mut lines);
+    lines.join("\n")
+}

@@ -41,6 +41,16 @@ impl From<berth_model::Error> for Failure {
     }
 }
 
+impl From<berth_index::IndexError> for Failure {
+    fn from(e: berth_index::IndexError) -> Self {
+        if e.is_negative() {
+            Failure::Negative(Some(e.to_string()))
+        } else {
+            Failure::Error(e.to_string())
+        }
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Failure::Error(e.to_string())

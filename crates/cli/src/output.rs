@@ -5,8 +5,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
 use crate::Failure;
+use crate::cli::OutputFormat;
 
 /// Writes `text` to stdout (colour codes stripped when not wanted).
 pub fn out(text: &str) {

@@ -57,13 +57,38 @@ pub fn inspect_deb(path: &Utf8Path, progress: Progress<'_>) -> Result<DebInfo, F
     };
     let file = fs_err::File::open(path.as_std_path()).map_err(io_err)?;
     let mut hashing = HashingReader::new(file, progress);
-    let control_text = {
-        let mut buffered = BufReader::with_capacity(READ_BUF, &mut hashing);
-        let text = read_members(path, &mut buffered)?;
-        io::copy(&mut buffered, &mut io::sink()).map_err(io_err)?;
-        text
-    };
+    let control_text = control_of_stream(path, &mut hashing)?;
     let file = hashing.finish();
+    finish_deb(path, control_text, file)
+}
+
+/// Like [`inspect_deb`], and copies the package to `dest` in the same single read of `src`.
+pub fn ingest_deb(
+    src: &Utf8Path,
+    dest: &Utf8Path,
+    progress: Progress<'_>,
+) -> Result<DebInfo, FormatError> {
+    let (control_text, file) =
+        crate::hash::copy_tee(src, dest, progress, |r| control_of_stream(src, r))?;
+    finish_deb(src, control_text, file)
+}
+
+/// Reads the whole stream and returns the control paragraph.
+fn control_of_stream(path: &Utf8Path, reader: &mut dyn Read) -> Result<String, FormatError> {
+    let mut buffered = BufReader::with_capacity(READ_BUF, reader);
+    let text = read_members(path, &mut buffered)?;
+    io::copy(&mut buffered, &mut io::sink()).map_err(|source| FormatError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(text)
+}
+
+fn finish_deb(
+    path: &Utf8Path,
+    control_text: String,
+    file: FileDigest,
+) -> Result<DebInfo, FormatError> {
     let control = parse_control(&control_text).map_err(|source| FormatError::InvalidControl {
         path: path.to_owned(),
         source,

@@ -164,3 +164,137 @@ mod tests {
         assert_eq!(d.sha256, Sha256Digest::of(&data));
     }
 }
+
+/// Copies `src` to the new file `dest` (which must not exist) and hashes it, in one read.
+/// The generic format's ingest.
+pub fn ingest_file(
+    src: &Utf8Path,
+    dest: &Utf8Path,
+    progress: Progress<'_>,
+) -> Result<FileDigest, FormatError> {
+    let ((), digest) = copy_tee(src, dest, progress, |_| Ok(()))?;
+    Ok(digest)
+}
+
+/// Reads `src` once: `consume` reads the bytes on this thread while a second thread
+/// writes them to the new file `dest` (which must not exist), hashes them and fsyncs the
+/// file. Whatever `consume` leaves unread is read to the end, so the digest always covers
+/// the whole file.
+pub(crate) fn copy_tee<T>(
+    src: &Utf8Path,
+    dest: &Utf8Path,
+    progress: Progress<'_>,
+    consume: impl FnOnce(&mut dyn Read) -> Result<T, FormatError>,
+) -> Result<(T, FileDigest), FormatError> {
+    use std::io::Write as _;
+    use std::sync::Arc;
+    use std::sync::mpsc::sync_channel;
+
+    let input = fs_err::File::open(src.as_std_path()).map_err(|source| FormatError::Io {
+        path: src.to_owned(),
+        source,
+    })?;
+    let output =
+        fs_err::File::create_new(dest.as_std_path()).map_err(|source| FormatError::Io {
+            path: dest.to_owned(),
+            source,
+        })?;
+    let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(8);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<FileDigest> {
+            let mut out = output;
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            for chunk in rx {
+                hasher.update(chunk.as_slice());
+                out.write_all(&chunk)?;
+                size += chunk.len() as u64;
+            }
+            out.sync_all()?;
+            Ok(FileDigest {
+                size,
+                sha256: Sha256Digest::from_bytes(hasher.finalize().into()),
+            })
+        });
+        let mut tee = TeeReader {
+            input,
+            tx: Some(tx),
+            chunk: Arc::new(Vec::new()),
+            pos: 0,
+            count: 0,
+            reported: 0,
+            progress,
+        };
+        let consumed = consume(&mut tee).and_then(|v| {
+            io::copy(&mut tee, &mut io::sink())
+                .map(|_| v)
+                .map_err(|source| FormatError::Io {
+                    path: src.to_owned(),
+                    source,
+                })
+        });
+        if let Some(p) = progress {
+            p(tee.count);
+        }
+        drop(tee);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the copying thread panicked")));
+        let value = consumed?;
+        let digest = written.map_err(|source| FormatError::Io {
+            path: dest.to_owned(),
+            source,
+        })?;
+        Ok((value, digest))
+    })
+}
+
+/// Serves the bytes of a file in 1 MiB chunks and hands each chunk to the copy thread.
+struct TeeReader<'p> {
+    input: fs_err::File,
+    tx: Option<std::sync::mpsc::SyncSender<std::sync::Arc<Vec<u8>>>>,
+    chunk: std::sync::Arc<Vec<u8>>,
+    pos: usize,
+    count: u64,
+    reported: u64,
+    progress: Progress<'p>,
+}
+
+impl Read for TeeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.chunk.len() {
+            let mut next = vec![0u8; BUF_SIZE];
+            let mut filled = 0;
+            while filled < next.len() {
+                match self.input.read(&mut next[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if filled == 0 {
+                self.tx = None;
+                return Ok(0);
+            }
+            next.truncate(filled);
+            self.chunk = std::sync::Arc::new(next);
+            self.pos = 0;
+            self.count += filled as u64;
+            if let Some(tx) = &self.tx {
+                tx.send(self.chunk.clone())
+                    .map_err(|_| io::Error::other("the copying thread stopped (disk full?)"))?;
+            }
+            if let Some(p) = self.progress
+                && self.count - self.reported >= PROGRESS_STEP
+            {
+                self.reported = self.count;
+                p(self.count);
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}

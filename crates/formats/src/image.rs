@@ -87,22 +87,46 @@ pub fn inspect_image(path: &Utf8Path, progress: Progress<'_>) -> Result<ImageInf
     };
     let file = fs_err::File::open(path.as_std_path()).map_err(io_err)?;
     let mut hashing = HashingReader::new(file, progress);
-    let scan = {
-        let mut buffered = BufReader::with_capacity(BUF_SIZE, &mut hashing);
-        let gzip = buffered
-            .fill_buf()
-            .map_err(io_err)?
-            .starts_with(&[0x1f, 0x8b]);
-        let scan = if gzip {
-            scan_archive(path, flate2::read::MultiGzDecoder::new(&mut buffered))?
-        } else {
-            scan_archive(path, &mut buffered)?
-        };
-        std::io::copy(&mut buffered, &mut std::io::sink()).map_err(io_err)?;
-        scan
-    };
+    let scan = scan_stream(path, &mut hashing)?;
     let file = hashing.finish();
-    let ctx = Ctx { path, scan: &scan };
+    finish_image(path, &scan, file)
+}
+
+/// Like [`inspect_image`], and copies the archive to `dest` in the same single read of
+/// `src`: the copy and the whole-file SHA-256 run on a second thread while this one
+/// parses and verifies the blobs. This is how `berth add` ingests a large image at about
+/// the speed of one SHA-256 pass.
+pub fn ingest_image(
+    src: &Utf8Path,
+    dest: &Utf8Path,
+    progress: Progress<'_>,
+) -> Result<ImageInfo, FormatError> {
+    let (scan, file) = crate::hash::copy_tee(src, dest, progress, |r| scan_stream(src, r))?;
+    finish_image(src, &scan, file)
+}
+
+/// Reads the whole stream (gzip-compressed or not) and keeps what the image needs.
+fn scan_stream(path: &Utf8Path, reader: &mut dyn Read) -> Result<Scan, FormatError> {
+    let io_err = |source| FormatError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut buffered = BufReader::with_capacity(BUF_SIZE, reader);
+    let gzip = buffered
+        .fill_buf()
+        .map_err(io_err)?
+        .starts_with(&[0x1f, 0x8b]);
+    let scan = if gzip {
+        scan_archive(path, flate2::read::MultiGzDecoder::new(&mut buffered))?
+    } else {
+        scan_archive(path, &mut buffered)?
+    };
+    std::io::copy(&mut buffered, &mut std::io::sink()).map_err(io_err)?;
+    Ok(scan)
+}
+
+fn finish_image(path: &Utf8Path, scan: &Scan, file: FileDigest) -> Result<ImageInfo, FormatError> {
+    let ctx = Ctx { path, scan };
     let parts = if ctx.scan.nodes.contains_key("manifest.json") {
         ctx.docker()?
     } else if ctx.scan.nodes.contains_key("index.json") {

@@ -24,7 +24,11 @@ mod hash;
 mod image;
 mod tarwalk;
 
-pub use deb::{CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, inspect_deb, parse_control};
+pub use deb::{
+    CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, ingest_deb, inspect_deb, parse_control,
+};
 pub use error::{ControlError, FormatError};
-pub use hash::{FileDigest, Progress, hash_file, hash_reader};
-pub use image::{ImageArchiveKind, ImageInfo, JSON_MEMBER_LIMIT, Platform, inspect_image};
+pub use hash::{FileDigest, Progress, hash_file, hash_reader, ingest_file};
+pub use image::{
+    ImageArchiveKind, ImageInfo, JSON_MEMBER_LIMIT, Platform, ingest_image, inspect_image,
+};

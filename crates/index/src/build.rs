@@ -112,7 +112,9 @@ pub fn pick_latest(
 /// The canonical index of `(component, latest)` rows: components without a latest
 /// version are left out, rows are sorted by name, and a name given twice keeps its
 /// highest version. Input order does not matter.
-pub fn assemble(rows: impl IntoIterator<Item = (ComponentPath, Option<Version>)>) -> ComponentsIndex {
+pub fn assemble(
+    rows: impl IntoIterator<Item = (ComponentPath, Option<Version>)>,
+) -> ComponentsIndex {
     let mut components: Vec<ComponentEntry> = rows
         .into_iter()
         .filter_map(|(name, v)| {
@@ -150,7 +152,11 @@ pub fn component_latest(
 
 /// Builds the whole index from the tree, in parallel over components (rayon).
 /// Reads only; see [`regenerate`] to write it.
-pub fn build(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) -> Result<ComponentsIndex> {
+pub fn build(
+    repo: &Repository,
+    opts: &IndexOptions,
+    is_good: &IsGood<'_>,
+) -> Result<ComponentsIndex> {
     let components = repo.components()?;
     let rows = components
         .into_par_iter()
@@ -205,9 +211,7 @@ pub fn update_component(
         None
     };
     canonical_sort(&mut index.components);
-    let at = index
-        .components
-        .binary_search_by(|e| e.name.cmp(component));
+    let at = index.components.binary_search_by(|e| e.name.cmp(component));
     let before = at.ok().map(|i| index.components[i].latest_version.clone());
     if before == after {
         return Ok(None);
@@ -313,7 +317,11 @@ pub struct Regenerated {
 
 /// Builds the index and writes it, under the repository lock, when its bytes differ from
 /// the file's.
-pub fn regenerate(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) -> Result<Regenerated> {
+pub fn regenerate(
+    repo: &Repository,
+    opts: &IndexOptions,
+    is_good: &IsGood<'_>,
+) -> Result<Regenerated> {
     let _lock = repo.lock()?;
     let old_bytes = read_committed(repo)?;
     let index = build(repo, opts, is_good)?;
@@ -321,7 +329,11 @@ pub fn regenerate(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) 
     let old_index = old_bytes
         .as_deref()
         .and_then(|b| {
-            berth_model::yaml::from_slice::<ComponentsIndex>(&repo.path(&Layout::components_index()), b).ok()
+            berth_model::yaml::from_slice::<ComponentsIndex>(
+                &repo.path(&Layout::components_index()),
+                b,
+            )
+            .ok()
         })
         .map(|l| l.value)
         .unwrap_or_default();
@@ -418,7 +430,11 @@ mod tests {
             Just("-0".to_owned()),
             Just("-beta.11".to_owned()),
         ];
-        let build = prop_oneof![Just(String::new()), Just("+b.7".to_owned()), Just("+001".to_owned())];
+        let build = prop_oneof![
+            Just(String::new()),
+            Just("+b.7".to_owned()),
+            Just("+001".to_owned())
+        ];
         (0u64..4, 0u64..12, 0u64..12, pre, build)
             .prop_map(|(a, b, c, p, m)| v(&format!("{a}.{b}.{c}{p}{m}")))
     }
@@ -488,6 +504,9 @@ mod tests {
         assert!(!ck.is_fresh());
         let d = ck.unified_diff();
         assert!(d.contains("--- a/index/components.yaml (committed)"), "{d}");
-        assert!(d.contains("-    latest_version: 1.0.0\n+    latest_version: 1.1.0"), "{d}");
+        assert!(
+            d.contains("-    latest_version: 1.0.0\n+    latest_version: 1.1.0"),
+            "{d}"
+        );
     }
 }

@@ -18,7 +18,7 @@ use crate::{IndexError, Result};
 /// ```
 /// use berth_model::ComponentsIndex;
 /// let index: ComponentsIndex = berth_model::yaml::from_str(
-///     "index/components.yaml".into(),
+///     camino::Utf8Path::new("index/components.yaml"),
 ///     "components:\n  - name: cloud/dmp/ms-ingestion\n    latest_version: 1.0.2\n",
 /// )?.value;
 /// assert_eq!(berth_index::latest(&index, "ms-ingestion")?.to_string(), "1.0.2");
@@ -112,7 +112,10 @@ pub fn find_root(explicit: Option<&Utf8Path>) -> Result<Utf8PathBuf> {
     })?;
     let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| IndexError::Io {
         path: Utf8PathBuf::from(p.to_string_lossy().into_owned()),
-        source: io::Error::new(io::ErrorKind::InvalidInput, "the working directory is not UTF-8"),
+        source: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the working directory is not UTF-8",
+        ),
     })?;
     let mut dir: Option<&Utf8Path> = Some(&cwd);
     while let Some(d) = dir {
@@ -167,7 +170,12 @@ mod tests {
 
     #[test]
     fn fast_path_takes_canonical_text_only() {
-        assert_eq!(scan_canonical(CANON, "a/c").map(|v| v.to_string()).as_deref(), Some("2.0.0-rc.1+b.5"));
+        assert_eq!(
+            scan_canonical(CANON, "a/c")
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some("2.0.0-rc.1+b.5")
+        );
         assert!(scan_canonical(CANON, "a/x").is_none());
         // Comments, quoting, unsorted rows and a missing final newline fall back.
         for odd in [
@@ -179,14 +187,22 @@ mod tests {
             assert!(scan_canonical(odd, "a/b").is_none(), "{odd}");
             // … and the full loader still answers (or names the problem).
             let full = latest_in_text(Utf8Path::new("i.yaml"), odd, "a/b");
-            assert_eq!(full.map(|v| v.to_string()).ok().as_deref(), Some("1.0.0"), "{odd}");
+            assert_eq!(
+                full.map(|v| v.to_string()).ok().as_deref(),
+                Some("1.0.0"),
+                "{odd}"
+            );
         }
     }
 
     #[test]
     fn broken_index_names_file_and_line() {
-        let e = latest_in_text(Utf8Path::new("index/components.yaml"), "components:\n  - name: [\n", "a/b")
-            .expect_err("broken");
+        let e = latest_in_text(
+            Utf8Path::new("index/components.yaml"),
+            "components:\n  - name: [\n",
+            "a/b",
+        )
+        .expect_err("broken");
         assert!(e.to_string().starts_with("index/components.yaml:"), "{e}");
         assert!(!e.is_negative());
     }

@@ -44,11 +44,12 @@ pub mod latest;
 pub mod query;
 
 pub use build::{
-    Change, Check, IndexOptions, IsGood, assemble, basic_is_good, build, check, component_latest,
-    pick_latest, regenerate, render, update_component, write,
+    Change, Check, IndexOptions, IsGood, Regenerated, assemble, basic_is_good, build, changes,
+    check, component_latest, metadata_is_sound, pick_latest, regenerate, render, update_component,
+    write,
 };
-pub use deps::{DepEdge, DepNode, DepProblem, DepStatus, Resolver, TreeEdge, TreeOutcome};
-pub use latest::{find_index, latest, latest_in_file, latest_in_text};
+pub use deps::{DepEdge, DepNode, DepProblem, DepStatus, NameMatch, Pinned, Resolver, TreeEdge};
+pub use latest::{find_root, latest, latest_in_file, latest_in_text};
 pub use query::{DependsOn, Hit, Query, QueryResult, query};
 
 #[doc(no_inline)]

@@ -2,7 +2,7 @@
 //! PyYAML-safe, and the loader never panics.
 
 use berth_model::repo::load_metadata;
-use berth_model::{yaml, ComponentPath, ComponentsIndex, Version};
+use berth_model::{ComponentPath, ComponentsIndex, Version, yaml};
 use camino::Utf8Path;
 use proptest::prelude::*;
 
@@ -72,11 +72,58 @@ proptest! {
 #[test]
 fn pyyaml_reads_canonical_output_back_unchanged() {
     let tricky = [
-        "yes", "no", "on", "off", "y", "n", "true", "null", "~", "1_000", "12:30", "1.10", "1.0",
-        "0x1f", "0o17", "1e3", ".inf", "2025-05-10", "2025-05-10T22:15:00Z", "#channel",
-        "a: b", "a #b", " lead", "trail ", "", "-", "- x", "?", "'quoted'", "\"dq\"", "tab\tin",
-        "new\nline", "ünïcödé", "1.0.2", "python:3.11-alpine", "<<", "=", "@at", "%pct", "`tick",
-        "!bang", "&amp", "*star", "|pipe", ">gt", "[x]", "{y}", "x,y", "+1", "-1", "0", "010",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "true",
+        "null",
+        "~",
+        "1_000",
+        "12:30",
+        "1.10",
+        "1.0",
+        "0x1f",
+        "0o17",
+        "1e3",
+        ".inf",
+        "2025-05-10",
+        "2025-05-10T22:15:00Z",
+        "#channel",
+        "a: b",
+        "a #b",
+        " lead",
+        "trail ",
+        "",
+        "-",
+        "- x",
+        "?",
+        "'quoted'",
+        "\"dq\"",
+        "tab\tin",
+        "new\nline",
+        "ünïcödé",
+        "1.0.2",
+        "python:3.11-alpine",
+        "<<",
+        "=",
+        "@at",
+        "%pct",
+        "`tick",
+        "!bang",
+        "&amp",
+        "*star",
+        "|pipe",
+        ">gt",
+        "[x]",
+        "{y}",
+        "x,y",
+        "+1",
+        "-1",
+        "0",
+        "010",
     ];
     let labels: std::collections::BTreeMap<String, String> = tricky
         .iter()
@@ -95,11 +142,19 @@ fn pyyaml_reads_canonical_output_back_unchanged() {
         ])
         .output()
         .expect("python3 with PyYAML is installed (.ci/run installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let back: std::collections::BTreeMap<String, serde_json::Value> =
         serde_json::from_slice(&out.stdout).expect("json");
     for (k, v) in &labels {
-        assert_eq!(back.get(k).and_then(|x| x.as_str()), Some(v.as_str()), "{k}: {v:?} in\n{text}");
+        assert_eq!(
+            back.get(k).and_then(|x| x.as_str()),
+            Some(v.as_str()),
+            "{k}: {v:?} in\n{text}"
+        );
     }
 
     // And the index as PyYAML sees it: names and versions stay strings.
@@ -110,5 +165,8 @@ fn pyyaml_reads_canonical_output_back_unchanged() {
     .expect("loads")
     .value;
     let text = yaml::to_canonical(&idx).expect("renders");
-    assert_eq!(text, "components:\n  - name: a/b\n    latest_version: 1.10.0\n");
+    assert_eq!(
+        text,
+        "components:\n  - name: a/b\n    latest_version: 1.10.0\n"
+    );
 }

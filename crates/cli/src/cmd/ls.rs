@@ -16,7 +16,12 @@ struct Row {
 pub fn run(cli: &Cli, args: &LsArgs) -> crate::CmdResult {
     output::allow(
         cli.format,
-        &[OutputFormat::Human, OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml],
+        &[
+            OutputFormat::Human,
+            OutputFormat::Table,
+            OutputFormat::Json,
+            OutputFormat::Yaml,
+        ],
         "ls",
     )?;
     let repo = super::open_repo(cli)?;
@@ -56,6 +61,9 @@ pub fn run(cli: &Cli, args: &LsArgs) -> crate::CmdResult {
             ]
         })
         .collect();
-    output::out(&output::table(&["COMPONENT", "LATEST", "VERSIONS", "OWNER"], &table));
+    output::out(&output::table(
+        &["COMPONENT", "LATEST", "VERSIONS", "OWNER"],
+        &table,
+    ));
     Ok(())
 }

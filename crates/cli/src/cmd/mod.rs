@@ -2,11 +2,16 @@
 
 use berth_model::Repository;
 
-use crate::cli::{Cli, Command};
 use crate::Failure;
+use crate::cli::{Cli, Command};
 
+mod add;
+mod deps;
+mod index;
 mod init;
+mod latest;
 mod ls;
+mod query;
 mod schema;
 mod show;
 
@@ -17,6 +22,11 @@ pub fn dispatch(cli: &Cli) -> crate::CmdResult {
         Command::Ls(a) => ls::run(cli, a),
         Command::Show(a) => show::run(cli, a),
         Command::Schema(a) => schema::run(cli, a),
+        Command::Add(a) => add::run(cli, a),
+        Command::Index(a) => index::run(cli, a),
+        Command::Latest(a) => latest::run(cli, a),
+        Command::Query(a) => query::run(cli, a),
+        Command::Deps(a) => deps::run(cli, a),
     }
 }
 

@@ -1,10 +1,14 @@
 //! `berth schema [--out DIR]`.
 
 use crate::cli::{Cli, OutputFormat, SchemaArgs};
-use crate::{output, Failure};
+use crate::{Failure, output};
 
 pub fn run(cli: &Cli, args: &SchemaArgs) -> crate::CmdResult {
-    output::allow(cli.format, &[OutputFormat::Human, OutputFormat::Json], "schema")?;
+    output::allow(
+        cli.format,
+        &[OutputFormat::Human, OutputFormat::Json],
+        "schema",
+    )?;
     let schemas = berth_model::schema::all();
     match &args.out {
         Some(dir) => {
@@ -12,7 +16,11 @@ pub fn run(cli: &Cli, args: &SchemaArgs) -> crate::CmdResult {
             for s in &schemas {
                 let text = serde_json::to_string_pretty(&s.schema)
                     .map_err(|e| Failure::Error(e.to_string()))?;
-                berth_model::store::atomic_write(&dir.join(s.file_name), (text + "\n").as_bytes(), true)?;
+                berth_model::store::atomic_write(
+                    &dir.join(s.file_name),
+                    (text + "\n").as_bytes(),
+                    true,
+                )?;
                 output::out(&format!("{}/{}  ({})\n", dir, s.file_name, s.describes));
             }
         }
@@ -21,7 +29,8 @@ pub fn run(cli: &Cli, args: &SchemaArgs) -> crate::CmdResult {
                 .into_iter()
                 .map(|s| (s.file_name.to_owned(), s.schema))
                 .collect();
-            let text = serde_json::to_string_pretty(&all).map_err(|e| Failure::Error(e.to_string()))?;
+            let text =
+                serde_json::to_string_pretty(&all).map_err(|e| Failure::Error(e.to_string()))?;
             output::out(&(text + "\n"));
         }
     }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use berth_index::{DepStatus, Resolver};
 use berth_model::{ComponentPath, Format, Manifest, Metadata, Ownership, Repository, Version};
 use serde::Serialize;
 
@@ -25,6 +26,40 @@ struct VersionView {
     manifests: BTreeMap<String, Manifest>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dependencies: Vec<DepView>,
+}
+
+/// One `dependencies` entry, resolved (berth-index).
+#[derive(Serialize)]
+struct DepView {
+    dependency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+}
+
+fn dep_views(resolver: &Resolver<'_>, c: &ComponentPath, v: &Version) -> Vec<DepView> {
+    // A version whose metadata does not load has its problem reported already.
+    let Ok(edges) = resolver.dependencies(c, v) else {
+        return Vec::new();
+    };
+    edges
+        .into_iter()
+        .map(|e| {
+            let (resolved, problem) = match e.status {
+                DepStatus::Resolved(p) => (Some(p.to_string()), None),
+                DepStatus::Problem(p) => (None, Some(format!("{}: {p}", p.rule()))),
+                DepStatus::Invalid { error } => (None, Some(error)),
+            };
+            DepView {
+                dependency: e.dependency,
+                resolved,
+                problem,
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -35,7 +70,13 @@ struct ComponentView {
     versions: Vec<VersionView>,
 }
 
-fn version_view(repo: &Repository, c: &ComponentPath, v: &Version, full: bool) -> crate::Result<VersionView> {
+fn version_view(
+    repo: &Repository,
+    resolver: &Resolver<'_>,
+    c: &ComponentPath,
+    v: &Version,
+    full: bool,
+) -> crate::Result<VersionView> {
     let formats = repo.formats(c, v)?;
     let mut problems = Vec::new();
     let metadata = if full {
@@ -66,6 +107,7 @@ fn version_view(repo: &Repository, c: &ComponentPath, v: &Version, full: bool) -
         metadata,
         manifests,
         problems,
+        dependencies: dep_views(resolver, c, v),
     })
 }
 
@@ -84,7 +126,10 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> crate::CmdResult {
             if !all.contains(&v) {
                 return Err(crate::Failure::Negative(Some(format!(
                     "{c} has no version {v}; it has: {}",
-                    all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    all.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))));
             }
             vec![v]
@@ -92,6 +137,7 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> crate::CmdResult {
         None => all,
     };
     let full = args.version.is_some();
+    let resolver = Resolver::new(&repo)?;
     let view = ComponentView {
         name: c.to_string(),
         latest: repo
@@ -103,7 +149,7 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> crate::CmdResult {
         }),
         versions: versions
             .iter()
-            .map(|v| version_view(&repo, &c, v, full))
+            .map(|v| version_view(&repo, &resolver, &c, v, full))
             .collect::<crate::Result<_>>()?,
     };
     if let Some(text) = output::machine(cli.format, &view)? {
@@ -125,9 +171,16 @@ fn human(v: &ComponentView) -> String {
         }
         None => s.push_str("  owner:    none (no ownership.yaml above this component)\n"),
     }
-    s.push_str(&format!("  latest:   {}\n", v.latest.as_deref().unwrap_or("-")));
+    s.push_str(&format!(
+        "  latest:   {}\n",
+        v.latest.as_deref().unwrap_or("-")
+    ));
     for ver in &v.versions {
-        let formats = if ver.formats.is_empty() { "no artifacts".to_owned() } else { ver.formats.join(", ") };
+        let formats = if ver.formats.is_empty() {
+            "no artifacts".to_owned()
+        } else {
+            ver.formats.join(", ")
+        };
         s.push_str(&format!("  {}  [{}]\n", ver.version, formats));
         if let Some(m) = &ver.metadata
             && let Ok(y) = berth_model::yaml::to_canonical(m)
@@ -141,8 +194,18 @@ fn human(v: &ComponentView) -> String {
             s.push_str(&format!(
                 "    {f}: sha256 {}{}\n",
                 m.sha256.text(),
-                m.built_at.as_ref().map(|b| format!(", built {}", b.text())).unwrap_or_default()
+                m.built_at
+                    .as_ref()
+                    .map(|b| format!(", built {}", b.text()))
+                    .unwrap_or_default()
             ));
+        }
+        for d in &ver.dependencies {
+            match (&d.resolved, &d.problem) {
+                (Some(r), _) => s.push_str(&format!("    depends on {} → {r}\n", d.dependency)),
+                (None, Some(p)) => s.push_str(&format!("    depends on {} ✗ {p}\n", d.dependency)),
+                (None, None) => s.push_str(&format!("    depends on {}\n", d.dependency)),
+            }
         }
         for p in &ver.problems {
             s.push_str(&format!("    problem: {p}\n"));
