@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_ext;
+mod example_artifacts;
 mod synth;
 
 use camino::Utf8PathBuf;
@@ -21,6 +22,13 @@ enum Task {
     Synth(synth::SynthArgs),
     /// Run every benchmark and print one table.
     Bench(bench::BenchArgs),
+    /// Build real, tiny artifacts (dpkg-deb, umoci, skopeo) for every version of
+    /// examples/repo that lacks them, and add them with berth add.
+    ExampleArtifacts {
+        /// The repository.
+        #[arg(long, default_value = "examples/repo")]
+        repo: Utf8PathBuf,
+    },
     /// Write shell completions for bash, zsh, fish, elvish and PowerShell.
     Completions {
         /// Output directory.
@@ -40,6 +48,7 @@ fn main() -> std::process::ExitCode {
     let result = match x.task {
         Task::Synth(a) => synth::run(&a).map(|n| println!("wrote {n} files to {}", a.out)),
         Task::Bench(a) => bench::run(&a),
+        Task::ExampleArtifacts { repo } => example_artifacts::run(&repo),
         Task::Completions { out } => completions(&out),
         Task::Man { out } => man(&out),
     };
