@@ -145,10 +145,7 @@ fn scan_canonical(text: &str, name: &str) -> Option<Version> {
     }
     let mut found = None;
     let mut prev: Option<&str> = None;
-    loop {
-        let Some(first) = lines.next() else {
-            break;
-        };
+    while let Some(first) = lines.next() {
         let n = first.strip_prefix("  - name: ")?;
         let v = lines.next()?.strip_prefix("    latest_version: ")?;
         if !simple(n) || !simple(v) || prev.is_some_and(|p| p >= n) {

@@ -56,7 +56,14 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> crate::CmdResult {
     for u in &result.unreadable {
         output::warning(&format!("left out: {u}"));
     }
-    if let Some(text) = output::machine(cli.format, &result.hits)? {
+    // JSON: an array, for `jq '.[]'`; YAML: under `hits:`, so that it is block style.
+    let machine = match cli.format {
+        OutputFormat::Yaml => {
+            output::machine(cli.format, &serde_json::json!({ "hits": result.hits }))?
+        }
+        _ => output::machine(cli.format, &result.hits)?,
+    };
+    if let Some(text) = machine {
         output::out(&text);
     } else if !result.hits.is_empty() {
         let rows: Vec<Vec<String>> = result

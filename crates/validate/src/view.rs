@@ -1,0 +1,522 @@
+//! The typed view of a repository that rules check: the tree walked once, every YAML file
+//! read and parsed once, artifact facts when `--verify-artifacts` asked for them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use berth_index::DepProblem;
+use berth_model::files::{AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership};
+use berth_model::layout::{self, Layout, PathKind};
+use berth_model::yaml::{self, Loaded, YamlError};
+use berth_model::{
+    ComponentPath, Config, DomainName, EnvName, Format, Repository, Timestamp, Version,
+};
+use camino::{Utf8Path, Utf8PathBuf};
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+
+use crate::artifacts::ArtifactFacts;
+
+/// A YAML file of the repository and what loading it gave.
+#[derive(Debug, Clone)]
+pub struct YamlFile<T> {
+    /// The file, relative to the repository root.
+    pub path: Utf8PathBuf,
+    /// The loaded file, or why it did not load (positions included).
+    pub load: Result<Loaded<T>, YamlError>,
+}
+
+impl<T> YamlFile<T> {
+    /// The loaded file, when it loaded.
+    pub fn loaded(&self) -> Option<&Loaded<T>> {
+        self.load.as_ref().ok()
+    }
+}
+
+/// Why a path does not belong in the tree: one `layout/*` rule each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayoutProblem {
+    /// A group or component directory whose name is not valid, or a component at depth 1.
+    BadComponentPath(String),
+    /// A version directory whose name is not SemVer.
+    BadVersion(String),
+    /// A directory in a version directory that is no known format.
+    UnknownFormat(String),
+    /// Any other file or directory that does not belong where it is.
+    UnexpectedFile(String),
+    /// A symbolic link that points outside the repository (or nowhere).
+    SymlinkEscape(String),
+}
+
+/// One path of the walked tree.
+#[derive(Debug, Clone)]
+pub struct PathEntry {
+    /// Relative to the repository root.
+    pub path: Utf8PathBuf,
+    /// A directory (symbolic links: whether the target is one).
+    pub is_dir: bool,
+    /// A symbolic link.
+    pub is_symlink: bool,
+    /// What the layout says it is.
+    pub kind: PathKind,
+    /// Why it does not belong, if it does not.
+    pub problem: Option<LayoutProblem>,
+}
+
+/// One format directory of a version.
+#[derive(Debug, Clone)]
+pub struct FormatEntry {
+    /// The format (`docker`, `deb`, `generic`, or a registered one).
+    pub format: Format,
+    /// The directory, relative to the repository root.
+    pub dir: Utf8PathBuf,
+    /// Its `manifest.yaml`, `None` when missing.
+    pub manifest: Option<YamlFile<Manifest>>,
+    /// The other files present, relative to the format directory, sorted.
+    pub files: Vec<String>,
+    /// What the artifacts hold, read again (only with `--verify-artifacts`).
+    pub facts: Option<ArtifactFacts>,
+}
+
+impl FormatEntry {
+    /// The manifest, when it exists and loaded, with its path.
+    pub fn manifest(&self) -> Option<(&Utf8Path, &Loaded<Manifest>)> {
+        let m = self.manifest.as_ref()?;
+        Some((m.path.as_path(), m.loaded()?))
+    }
+}
+
+/// One component version.
+#[derive(Debug, Clone)]
+pub struct VersionEntry {
+    /// The component.
+    pub component: ComponentPath,
+    /// The version.
+    pub version: Version,
+    /// The version directory, relative to the repository root.
+    pub dir: Utf8PathBuf,
+    /// Its `metadata.yaml`, `None` when missing.
+    pub metadata: Option<YamlFile<Metadata>>,
+    /// Its format directories, sorted by name.
+    pub formats: Vec<FormatEntry>,
+}
+
+impl VersionEntry {
+    /// The metadata, when it exists and loaded, with its path.
+    pub fn metadata(&self) -> Option<(&Utf8Path, &Loaded<Metadata>)> {
+        let m = self.metadata.as_ref()?;
+        Some((m.path.as_path(), m.loaded()?))
+    }
+}
+
+/// A domain file (`index/domain-<stem>.yaml`).
+#[derive(Debug, Clone)]
+pub struct DomainFile {
+    /// The stem (`cloud-staging`).
+    pub stem: String,
+    /// The stage it holds, when the stem names a declared domain and rung.
+    pub stage: Option<(DomainName, EnvName)>,
+    /// The file.
+    pub file: YamlFile<DomainIndex>,
+}
+
+/// Everything the rules look at, read once.
+#[derive(Debug)]
+pub struct RepoView<'r> {
+    /// The repository.
+    pub repo: &'r Repository,
+    /// Every walked path, sorted (directories that do not belong are not descended).
+    pub paths: Vec<PathEntry>,
+    /// Every component version, sorted by component then version.
+    pub versions: Vec<VersionEntry>,
+    /// `ownership.yaml` files by group path (`cloud/dmp`).
+    pub ownership: BTreeMap<String, YamlFile<Ownership>>,
+    /// `index/components.yaml`, when present.
+    pub components_index: Option<YamlFile<ComponentsIndex>>,
+    /// Domain files, sorted by path.
+    pub domain_files: Vec<DomainFile>,
+    /// Audit records, sorted by path.
+    pub audit: Vec<YamlFile<AuditRecord>>,
+    /// "Now", for future-build checks.
+    pub now: Timestamp,
+    /// Whether artifacts were read again (`--verify-artifacts`).
+    pub verified: bool,
+    deps: OnceLock<Vec<DepProblem>>,
+}
+
+/// Reads and parses a YAML file through the store; I/O errors become load errors.
+fn load<T: DeserializeOwned>(repo: &Repository, rel: &Utf8Path) -> YamlFile<T> {
+    let load = match repo.store().read(rel) {
+        Ok(bytes) => yaml::from_slice(rel, &bytes),
+        Err(e) => Err(io_error(rel, &e)),
+    };
+    YamlFile {
+        path: rel.to_owned(),
+        load,
+    }
+}
+
+fn io_error(rel: &Utf8Path, e: &std::io::Error) -> YamlError {
+    YamlError {
+        file: rel.to_owned(),
+        pos: None,
+        message: format!("cannot read the file: {e}"),
+    }
+}
+
+fn load_metadata(repo: &Repository, rel: &Utf8Path) -> YamlFile<Metadata> {
+    let load = match repo.store().read(rel) {
+        Ok(bytes) => berth_model::repo::load_metadata(rel, &bytes),
+        Err(e) => Err(io_error(rel, &e)),
+    };
+    YamlFile {
+        path: rel.to_owned(),
+        load,
+    }
+}
+
+/// What went wrong building the view: the tree could not be listed.
+pub type WalkError = std::io::Error;
+
+impl<'r> RepoView<'r> {
+    /// Walks and loads `repo`. With `facts`, every format directory's artifacts are read
+    /// again by that function (in parallel over versions).
+    pub fn build(
+        repo: &'r Repository,
+        now: Timestamp,
+        facts: Option<&(dyn Fn(&Repository, &FormatEntry) -> ArtifactFacts + Sync)>,
+    ) -> Result<Self, WalkError> {
+        let paths = walk(repo)?;
+        let mut versions: HashMap<(ComponentPath, Version), VersionEntry> = HashMap::new();
+        let mut ownership_paths = Vec::new();
+        let mut components_index = None;
+        let mut domain_paths = Vec::new();
+        let mut audit_paths = Vec::new();
+        fn version_mut<'a>(
+            map: &'a mut HashMap<(ComponentPath, Version), VersionEntry>,
+            c: &ComponentPath,
+            v: &Version,
+        ) -> &'a mut VersionEntry {
+            map.entry((c.clone(), v.clone()))
+                .or_insert_with(|| VersionEntry {
+                    component: c.clone(),
+                    version: v.clone(),
+                    dir: Layout::version_dir(c, v),
+                    metadata: None,
+                    formats: Vec::new(),
+                })
+        }
+        fn format_mut<'a>(v: &'a mut VersionEntry, f: &Format) -> &'a mut FormatEntry {
+            let i = match v.formats.iter().position(|x| &x.format == f) {
+                Some(i) => i,
+                None => {
+                    v.formats.push(FormatEntry {
+                        format: f.clone(),
+                        dir: Layout::format_dir(&v.component, &v.version, f),
+                        manifest: None,
+                        files: Vec::new(),
+                        facts: None,
+                    });
+                    v.formats.len() - 1
+                }
+            };
+            &mut v.formats[i]
+        }
+        // Placeholder loads are replaced below, in parallel.
+        let pending = |rel: &Utf8Path| YamlError {
+            file: rel.to_owned(),
+            pos: None,
+            message: String::new(),
+        };
+        for p in &paths {
+            if p.problem.is_some() {
+                continue;
+            }
+            match &p.kind {
+                PathKind::VersionDir(c, v) => {
+                    version_mut(&mut versions, c, v);
+                }
+                PathKind::Metadata(c, v) => {
+                    version_mut(&mut versions, c, v).metadata = Some(YamlFile {
+                        path: p.path.clone(),
+                        load: Err(pending(&p.path)),
+                    });
+                }
+                PathKind::FormatDir(c, v, f) => {
+                    format_mut(version_mut(&mut versions, c, v), f);
+                }
+                PathKind::Manifest(c, v, f) => {
+                    format_mut(version_mut(&mut versions, c, v), f).manifest = Some(YamlFile {
+                        path: p.path.clone(),
+                        load: Err(pending(&p.path)),
+                    });
+                }
+                PathKind::Artifact(c, v, f, rel) if !p.is_dir => {
+                    format_mut(version_mut(&mut versions, c, v), f)
+                        .files
+                        .push(rel.to_string());
+                }
+                PathKind::Ownership(g) => ownership_paths.push((g.clone(), p.path.clone())),
+                PathKind::ComponentsIndex => components_index = Some(p.path.clone()),
+                PathKind::DomainFile(stem) => domain_paths.push((stem.clone(), p.path.clone())),
+                PathKind::Audit(_) if !p.is_dir && p.path.extension() == Some("yaml") => {
+                    audit_paths.push(p.path.clone());
+                }
+                _ => {}
+            }
+        }
+        let mut versions: Vec<VersionEntry> = versions.into_values().collect();
+        versions.par_sort_unstable_by(|a, b| {
+            (&a.component, &a.version).cmp(&(&b.component, &b.version))
+        });
+        versions.par_iter_mut().for_each(|v| {
+            if let Some(m) = &mut v.metadata {
+                *m = load_metadata(repo, &m.path);
+            }
+            v.formats.sort_by(|a, b| a.format.cmp(&b.format));
+            for f in &mut v.formats {
+                f.files.sort();
+                if let Some(m) = &mut f.manifest {
+                    *m = load(repo, &m.path);
+                }
+                if let Some(read) = facts {
+                    f.facts = Some(read(repo, f));
+                }
+            }
+        });
+        let ownership = ownership_paths
+            .into_par_iter()
+            .map(|(g, p)| (g, load(repo, &p)))
+            .collect();
+        let config = repo.config();
+        let mut domain_files: Vec<DomainFile> = domain_paths
+            .into_par_iter()
+            .map(|(stem, p)| DomainFile {
+                stage: Layout::resolve_domain_stem(config, &stem),
+                stem,
+                file: load(repo, &p),
+            })
+            .collect();
+        domain_files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+        let mut audit: Vec<YamlFile<AuditRecord>> =
+            audit_paths.into_par_iter().map(|p| load(repo, &p)).collect();
+        audit.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(RepoView {
+            repo,
+            paths,
+            versions,
+            ownership,
+            components_index: components_index.map(|p| load(repo, &p)),
+            domain_files,
+            audit,
+            now,
+            verified: facts.is_some(),
+            deps: OnceLock::new(),
+        })
+    }
+
+    /// `berth.toml`.
+    pub fn config(&self) -> &'r Config {
+        self.repo.config()
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &'r Layout {
+        self.repo.layout()
+    }
+
+    /// One component version.
+    pub fn version(&self, c: &ComponentPath, v: &Version) -> Option<&VersionEntry> {
+        self.version_index(c, v).map(|i| &self.versions[i])
+    }
+
+    /// Where a component version is in [`RepoView::versions`].
+    pub fn version_index(&self, c: &ComponentPath, v: &Version) -> Option<usize> {
+        self.versions
+            .binary_search_by(|e| (&e.component, &e.version).cmp(&(c, v)))
+            .ok()
+    }
+
+    /// The versions of a component (empty when it does not exist).
+    pub fn versions_of(&self, c: &ComponentPath) -> &[VersionEntry] {
+        let start = self.versions.partition_point(|e| &e.component < c);
+        let end = self.versions.partition_point(|e| &e.component <= c);
+        &self.versions[start..end]
+    }
+
+    /// True when the component has at least one version directory.
+    pub fn has_component(&self, c: &ComponentPath) -> bool {
+        !self.versions_of(c).is_empty()
+    }
+
+    /// The nearest `ownership.yaml` above a component (loaded or not).
+    pub fn owner(&self, c: &ComponentPath) -> Option<&YamlFile<Ownership>> {
+        c.ancestors().find_map(|g| self.ownership.get(g))
+    }
+
+    /// Audit records of one stage that loaded.
+    pub fn audit_records<'a>(
+        &'a self,
+        domain: &'a DomainName,
+        env: &'a EnvName,
+    ) -> impl Iterator<Item = &'a AuditRecord> + 'a {
+        let dir = Layout::audit_dir(domain, env);
+        self.audit
+            .iter()
+            .filter(move |f| f.path.starts_with(&dir))
+            .filter_map(|f| f.loaded().map(|l| &l.value))
+            .filter(move |r| &r.domain == domain && &r.environment == env)
+    }
+
+    /// The domain file of a stage.
+    pub fn domain_file(&self, domain: &DomainName, env: &EnvName) -> Option<&DomainFile> {
+        self.domain_files.iter().find(|d| {
+            d.stage
+                .as_ref()
+                .is_some_and(|(dd, ee)| dd == domain && ee == env)
+        })
+    }
+
+    /// The dependency problems of every version (computed once, on first use).
+    pub fn dep_problems(&self) -> &[DepProblem] {
+        self.deps.get_or_init(|| crate::deps::analyse(self))
+    }
+}
+
+/// Walks the tree (in parallel over directories), classifying every path. Directories
+/// that do not belong, berth's private state and symbolic links are not descended.
+fn walk(repo: &Repository) -> Result<Vec<PathEntry>, WalkError> {
+    let root_canon = repo
+        .store()
+        .local_root()
+        .and_then(|r| std::fs::canonicalize(r).ok());
+    let mut out = walk_dir(repo, root_canon.as_deref(), Utf8Path::new(""))?;
+    out.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn walk_dir(
+    repo: &Repository,
+    root_canon: Option<&std::path::Path>,
+    rel: &Utf8Path,
+) -> Result<Vec<PathEntry>, WalkError> {
+    let layout = repo.layout();
+    let mut out = Vec::new();
+    let mut subdirs = Vec::new();
+    for e in repo.store().list(rel)? {
+        let path = if rel.as_str().is_empty() {
+            Utf8PathBuf::from(&e.name)
+        } else {
+            rel.join(&e.name)
+        };
+        if e.is_symlink {
+            let (is_dir, escape) = symlink_target(repo, root_canon, &path);
+            let kind = layout.classify(&path, is_dir);
+            if matches!(kind, PathKind::Private) {
+                continue;
+            }
+            let problem = match escape {
+                Some(reason) => Some(LayoutProblem::SymlinkEscape(reason)),
+                None => layout_problem(layout, &path, is_dir, &kind),
+            };
+            out.push(PathEntry {
+                path,
+                is_dir,
+                is_symlink: true,
+                kind,
+                problem,
+            });
+            continue;
+        }
+        let kind = layout.classify(&path, e.is_dir);
+        if matches!(kind, PathKind::Private) {
+            continue;
+        }
+        let problem = layout_problem(layout, &path, e.is_dir, &kind);
+        if e.is_dir && problem.is_none() {
+            subdirs.push(path.clone());
+        }
+        out.push(PathEntry {
+            path,
+            is_dir: e.is_dir,
+            is_symlink: false,
+            kind,
+            problem,
+        });
+    }
+    let nested = subdirs
+        .par_iter()
+        .map(|d| walk_dir(repo, root_canon, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    for n in nested {
+        out.extend(n);
+    }
+    Ok(out)
+}
+
+/// For a symbolic link: whether its target is a directory, and why it escapes (if it does).
+fn symlink_target(
+    repo: &Repository,
+    root_canon: Option<&std::path::Path>,
+    rel: &Utf8Path,
+) -> (bool, Option<String>) {
+    let Some(root) = root_canon else {
+        return (false, None);
+    };
+    let abs = repo.path(rel);
+    let target = std::fs::read_link(abs.as_std_path())
+        .map(|t| t.display().to_string())
+        .unwrap_or_default();
+    match std::fs::canonicalize(abs.as_std_path()) {
+        Ok(resolved) if resolved.starts_with(root) => (resolved.is_dir(), None),
+        Ok(resolved) => (
+            resolved.is_dir(),
+            Some(format!(
+                "`{rel}` is a symbolic link to `{target}`, outside the repository"
+            )),
+        ),
+        Err(_) => (
+            false,
+            Some(format!(
+                "`{rel}` is a symbolic link to `{target}`, which does not exist"
+            )),
+        ),
+    }
+}
+
+/// Which `layout/*` problem a path has, if any.
+fn layout_problem(
+    layout: &Layout,
+    rel: &Utf8Path,
+    is_dir: bool,
+    kind: &PathKind,
+) -> Option<LayoutProblem> {
+    let PathKind::Unexpected(reason) = kind else {
+        return None;
+    };
+    let reason = reason.clone();
+    let parts: Vec<&str> = rel.as_str().split('/').collect();
+    if parts.first() != Some(&layout::COMPONENTS_DIR) {
+        return Some(LayoutProblem::UnexpectedFile(reason));
+    }
+    let rest = &parts[1..];
+    let Some(vi) = rest.iter().position(|s| *s == layout::VERSIONS_DIR) else {
+        return Some(if is_dir {
+            LayoutProblem::BadComponentPath(reason)
+        } else {
+            LayoutProblem::UnexpectedFile(reason)
+        });
+    };
+    if ComponentPath::parse(&rest[..vi].join("/")).is_err() {
+        return Some(LayoutProblem::BadComponentPath(reason));
+    }
+    if let Some(v) = rest.get(vi + 1)
+        && Version::parse(v).is_err()
+    {
+        return Some(LayoutProblem::BadVersion(reason));
+    }
+    if rest.len() == vi + 3 && is_dir && !layout.knows_format(rest[vi + 2]) {
+        return Some(LayoutProblem::UnknownFormat(reason));
+    }
+    Some(LayoutProblem::UnexpectedFile(reason))
+}
