@@ -533,3 +533,45 @@ fn killing_add_at_any_moment_leaves_no_partial_version() {
         .collect();
     assert_eq!(leftovers, [0], "work directories of killed adds are swept");
 }
+
+#[test]
+fn parallel_adds_lose_no_update() {
+    let (_g, root) = example_repo();
+    let dir = root.parent().expect("temp").to_owned();
+    let versions = ["2.1.1", "2.1.2", "2.2.0", "2.2.1", "3.0.0", "2.9.9"];
+    // Start every add at once: each one stages its files, then takes the repository lock
+    // to move them in and update the index.
+    let spawned: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            let f = dir.join(format!("notes-{v}.txt"));
+            std::fs::write(&f, format!("notes for {v}\n")).expect("write");
+            berth_tests::berth(&root)
+                .args(["add", "ran/oam/ms-cell-config", v, "--generic", f.as_str(), "--from-previous"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in spawned {
+        let out = c.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let show = run(&root, &["show", "ran/oam/ms-cell-config", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&show.stdout).expect("json");
+    let listed: Vec<String> = json["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["version"].as_str().expect("version").to_owned())
+        .collect();
+    for v in versions {
+        assert!(listed.contains(&v.to_owned()), "{v} missing from {listed:?}");
+        let m = manifest(&root, &format!("ran/oam/ms-cell-config/versions/{v}/generic/manifest.yaml"));
+        assert!(m.contains(&format!("notes-{v}.txt")), "{m}");
+    }
+    // The index saw every update: the highest version wins, whatever order they landed in.
+    let latest = run(&root, &["latest", "ran/oam/ms-cell-config"]);
+    assert_eq!(latest.stdout.trim(), "3.0.0", "{latest:?}");
+}

@@ -127,44 +127,6 @@ impl MemberHasher {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::Cell;
-
-    #[test]
-    fn empty_and_known() {
-        let d = hash_reader(&b""[..], None).expect("hash");
-        assert_eq!(d.size, 0);
-        assert_eq!(
-            d.sha256.hex(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        let d = hash_reader(&b"abc"[..], None).expect("hash");
-        assert_eq!(
-            d.sha256.hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn progress_reports_the_total() {
-        let data = vec![7u8; 3 * BUF_SIZE + 17];
-        let last = Cell::new(0u64);
-        let calls = Cell::new(0u32);
-        let cb = |n: u64| {
-            assert!(n >= last.get());
-            last.set(n);
-            calls.set(calls.get() + 1);
-        };
-        let d = hash_reader(&data[..], Some(&cb)).expect("hash");
-        assert_eq!(d.size, data.len() as u64);
-        assert_eq!(last.get(), data.len() as u64);
-        assert!(calls.get() >= 2, "{}", calls.get());
-        assert_eq!(d.sha256, Sha256Digest::of(&data));
-    }
-}
-
 /// Copies `src` to the new file `dest` (which must not exist) and hashes it, in one read.
 /// The generic format's ingest.
 pub fn ingest_file(
@@ -296,5 +258,43 @@ impl Read for TeeReader<'_> {
         buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn empty_and_known() {
+        let d = hash_reader(&b""[..], None).expect("hash");
+        assert_eq!(d.size, 0);
+        assert_eq!(
+            d.sha256.hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let d = hash_reader(&b"abc"[..], None).expect("hash");
+        assert_eq!(
+            d.sha256.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn progress_reports_the_total() {
+        let data = vec![7u8; 3 * BUF_SIZE + 17];
+        let last = Cell::new(0u64);
+        let calls = Cell::new(0u32);
+        let cb = |n: u64| {
+            assert!(n >= last.get());
+            last.set(n);
+            calls.set(calls.get() + 1);
+        };
+        let d = hash_reader(&data[..], Some(&cb)).expect("hash");
+        assert_eq!(d.size, data.len() as u64);
+        assert_eq!(last.get(), data.len() as u64);
+        assert!(calls.get() >= 2, "{}", calls.get());
+        assert_eq!(d.sha256, Sha256Digest::of(&data));
     }
 }

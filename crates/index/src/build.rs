@@ -182,7 +182,7 @@ pub struct Change {
 /// Recomputes one component's row of `index` in memory (the incremental update that
 /// `berth add` runs after ingesting a version): the same computation as [`build`], so the
 /// result equals a full rebuild. A component that no longer exists, or has no good
-/// version, leaves the index. Returns the change, if any. Write the result with [`write`]
+/// version, leaves the index. Returns the change, if any. Write the result with [`write()`]
 /// while holding [`Repository::lock`].
 ///
 /// ```
@@ -284,7 +284,7 @@ pub fn changes(old: &ComponentsIndex, new: &ComponentsIndex) -> Vec<Change> {
     out
 }
 
-/// The canonical bytes of `index` (rows sorted by name), exactly as [`write`] writes them.
+/// The canonical bytes of `index` (rows sorted by name), exactly as [`write()`] writes them.
 pub fn render(index: &ComponentsIndex) -> Result<String> {
     let mut sorted = index.clone();
     canonical_sort(&mut sorted.components);

@@ -243,9 +243,14 @@ pub enum NameMatch {
     Many(Vec<ComponentPath>),
 }
 
-enum Resolution {
+/// What one dependency resolves to, before cycles are considered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The highest matching version.
     Resolved(Pinned),
+    /// No such component, or no matching version: why, and what exists instead.
     Unresolved(String),
+    /// A bare name that is the last segment of several components.
     Ambiguous(Vec<ComponentPath>),
 }
 
@@ -334,7 +339,9 @@ impl<'r> Resolver<'r> {
             .cloned())
     }
 
-    fn resolve_inner(&self, dep: &Dependency) -> Result<Resolution> {
+    /// What `dep` resolves to, with the reason when it does not (the text that
+    /// [`DepProblem::Unresolved`] carries).
+    pub fn resolve_detailed(&self, dep: &Dependency) -> Result<Resolution> {
         let c = match self.find(&dep.name) {
             NameMatch::One(c) => c,
             NameMatch::None(hint) => {
@@ -370,7 +377,7 @@ impl<'r> Resolver<'r> {
 
     /// The version a dependency resolves to, when it resolves.
     pub fn resolve(&self, dep: &Dependency) -> Result<Option<Pinned>> {
-        Ok(match self.resolve_inner(dep)? {
+        Ok(match self.resolve_detailed(dep)? {
             Resolution::Resolved(p) => Some(p),
             _ => None,
         })
@@ -396,7 +403,7 @@ impl<'r> Resolver<'r> {
         let mut out = Vec::new();
         if let Some(deps) = self.deps_of(p).as_ref() {
             for d in deps.iter().filter_map(Checked::get) {
-                if let Resolution::Resolved(t) = self.resolve_inner(d)? {
+                if let Resolution::Resolved(t) = self.resolve_detailed(d)? {
                     out.push(t);
                 }
             }
@@ -450,7 +457,7 @@ impl<'r> Resolver<'r> {
                 Checked::Invalid { error, .. } => DepStatus::Invalid {
                     error: error.clone(),
                 },
-                Checked::Valid(dep) => match self.resolve_inner(dep)? {
+                Checked::Valid(dep) => match self.resolve_detailed(dep)? {
                     Resolution::Resolved(t) => match self.path_back(&t, &me)? {
                         Some(back) => {
                             let mut path = vec![me.clone()];

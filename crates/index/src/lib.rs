@@ -3,11 +3,11 @@
 //!
 //! Four things live here, each usable alone by other teams' Rust tools:
 //!
-//! - **Building the index** ([`build`], [`update_component`], [`regenerate`], [`check`]):
+//! - **Building the index** ([`build()`], [`update_component`], [`regenerate`], [`check`]):
 //!   the latest *good* version of every component, written byte-deterministically in the
 //!   seed's shape. What "good" means is a parameter (`is_good`), because the validator
 //!   sits above this crate; [`basic_is_good`] is the built-in stand-in.
-//! - **Latest** ([`latest`], [`latest_in_file`]): what a deploy job asks, answered from the
+//! - **Latest** ([`latest()`], [`latest_in_file`]): what a deploy job asks, answered from the
 //!   index file alone.
 //! - **Queries** ([`query()`]): "which services does ingestion-platform own in cloud
 //!   prod", "who uses common-utils >=1.2".
@@ -48,7 +48,9 @@ pub use build::{
     check, component_latest, metadata_is_sound, pick_latest, regenerate, render, update_component,
     write,
 };
-pub use deps::{DepEdge, DepNode, DepProblem, DepStatus, NameMatch, Pinned, Resolver, TreeEdge};
+pub use deps::{
+    DepEdge, DepNode, DepProblem, DepStatus, NameMatch, Pinned, Resolution, Resolver, TreeEdge,
+};
 pub use latest::{find_root, latest, latest_in_file, latest_in_text};
 pub use query::{DependsOn, Hit, Query, QueryResult, query};
 

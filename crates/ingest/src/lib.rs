@@ -135,15 +135,11 @@ pub enum AddError {
     },
     /// Different bytes for a format that exists.
     #[error(
-        "{component} {version} {format} exists with different content: published versions are immutable.\n  existing sha256: {existing}\n  new sha256:      {new}\n  publish a new version instead"
+        "{what} exists with different content: published versions are immutable.\n  existing sha256: {existing}\n  new sha256:      {new}\n  publish a new version instead"
     )]
     Immutable {
-        /// The component.
-        component: ComponentPath,
-        /// The version.
-        version: Version,
-        /// The format.
-        format: Format,
+        /// `<component> <version> <format>`.
+        what: String,
         /// The stored manifest's sha256.
         existing: String,
         /// The new artifact's sha256.
@@ -277,9 +273,7 @@ pub fn add(
                     .push((s.format, FormatStatus::Unchanged, existing));
             } else {
                 return Err(AddError::Immutable {
-                    component: c.clone(),
-                    version: v.clone(),
-                    format: s.format,
+                    what: format!("{c} {v} {}", s.format),
                     existing: existing.sha256.text(),
                     new: s.manifest.sha256.text(),
                 });

@@ -151,7 +151,7 @@ pub fn validate(
         repo,
         now,
         opts.verify_artifacts
-            .then_some(&read as &(dyn Fn(&Repository, &crate::view::FormatEntry) -> _ + Sync)),
+            .then_some(&read as &crate::view::FactReader<'_>),
     )?;
     if opts.verify_artifacts {
         cache.save(repo.root());

@@ -175,6 +175,9 @@ fn load_metadata(repo: &Repository, rel: &Utf8Path) -> YamlFile<Metadata> {
     }
 }
 
+/// Reads the artifacts of one format directory again (`--verify-artifacts`).
+pub type FactReader<'f> = dyn Fn(&Repository, &FormatEntry) -> ArtifactFacts + Sync + 'f;
+
 /// What went wrong building the view: the tree could not be listed.
 pub type WalkError = std::io::Error;
 
@@ -184,7 +187,7 @@ impl<'r> RepoView<'r> {
     pub fn build(
         repo: &'r Repository,
         now: Timestamp,
-        facts: Option<&(dyn Fn(&Repository, &FormatEntry) -> ArtifactFacts + Sync)>,
+        facts: Option<&FactReader<'_>>,
     ) -> Result<Self, WalkError> {
         let paths = walk(repo)?;
         let mut versions: HashMap<(ComponentPath, Version), VersionEntry> = HashMap::new();
