@@ -547,7 +547,14 @@ fn parallel_adds_lose_no_update() {
             let f = dir.join(format!("notes-{v}.txt"));
             std::fs::write(&f, format!("notes for {v}\n")).expect("write");
             berth_tests::berth(&root)
-                .args(["add", "ran/oam/ms-cell-config", v, "--generic", f.as_str(), "--from-previous"])
+                .args([
+                    "add",
+                    "ran/oam/ms-cell-config",
+                    v,
+                    "--generic",
+                    f.as_str(),
+                    "--from-previous",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -556,9 +563,16 @@ fn parallel_adds_lose_no_update() {
         .collect();
     for c in spawned {
         let out = c.wait_with_output().expect("wait");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let show = run(&root, &["show", "ran/oam/ms-cell-config", "--format", "json"]);
+    let show = run(
+        &root,
+        &["show", "ran/oam/ms-cell-config", "--format", "json"],
+    );
     let json: serde_json::Value = serde_json::from_str(&show.stdout).expect("json");
     let listed: Vec<String> = json["versions"]
         .as_array()
@@ -567,8 +581,14 @@ fn parallel_adds_lose_no_update() {
         .map(|v| v["version"].as_str().expect("version").to_owned())
         .collect();
     for v in versions {
-        assert!(listed.contains(&v.to_owned()), "{v} missing from {listed:?}");
-        let m = manifest(&root, &format!("ran/oam/ms-cell-config/versions/{v}/generic/manifest.yaml"));
+        assert!(
+            listed.contains(&v.to_owned()),
+            "{v} missing from {listed:?}"
+        );
+        let m = manifest(
+            &root,
+            &format!("ran/oam/ms-cell-config/versions/{v}/generic/manifest.yaml"),
+        );
         assert!(m.contains(&format!("notes-{v}.txt")), "{m}");
     }
     // The index saw every update: the highest version wins, whatever order they landed in.

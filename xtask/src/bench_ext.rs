@@ -13,7 +13,15 @@ use crate::synth::Rng;
 /// The release `berth` binary, built once.
 pub fn berth_release() -> Result<Utf8PathBuf, String> {
     let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--quiet", "--release", "-p", "berth-cli", "--bin", "berth"])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "berth-cli",
+            "--bin",
+            "berth",
+        ])
         .status()
         .map_err(|e| e.to_string())?;
     if !st.success() {
@@ -56,7 +64,10 @@ fn big_oci_archive(dir: &Utf8Path) -> Result<Utf8PathBuf, String> {
         h.set_mtime(1_700_000_000);
         h.set_entry_type(tar::EntryType::Regular);
         let mut rng = Rng::new(7);
-        let reader = RandReader { rng: &mut rng, left: size };
+        let reader = RandReader {
+            rng: &mut rng,
+            left: size,
+        };
         b.append_data(&mut h, "data.bin", reader).map_err(e)?;
         b.into_inner().map_err(e)?.flush().map_err(e)?;
     }
@@ -101,8 +112,12 @@ fn big_oci_archive(dir: &Utf8Path) -> Result<Utf8PathBuf, String> {
     h.set_size(layer_size);
     h.set_mode(0o644);
     h.set_mtime(1_700_000_000);
-    b.append_data(&mut h, format!("blobs/sha256/{layer_digest}"), fs_err::File::open(&layer_path).map_err(e)?)
-        .map_err(e)?;
+    b.append_data(
+        &mut h,
+        format!("blobs/sha256/{layer_digest}"),
+        fs_err::File::open(&layer_path).map_err(e)?,
+    )
+    .map_err(e)?;
     b.into_inner().map_err(e)?.flush().map_err(e)?;
     fs_err::remove_file(&layer_path).map_err(e)?;
     Ok(out)
@@ -149,8 +164,11 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
         fresh_repo()?;
         samples.extend(time(1, || sh(&add_cmd))?);
     }
-    let size_gib = fs_err::metadata(&archive).map_err(|e| e.to_string())?.len() as f64 / f64::from(1u32 << 30);
-    let openssl = time(args.runs.clamp(1, 3), || sh(&format!("openssl dgst -sha256 {archive} > /dev/null")))?;
+    let size_gib =
+        fs_err::metadata(&archive).map_err(|e| e.to_string())?.len() as f64 / f64::from(1u32 << 30);
+    let openssl = time(args.runs.clamp(1, 3), || {
+        sh(&format!("openssl dgst -sha256 {archive} > /dev/null"))
+    })?;
     let sha256sum = time(1, || sh(&format!("sha256sum {archive} > /dev/null")))?;
     // Peak memory of one add, from GNU time.
     fresh_repo()?;
@@ -174,23 +192,36 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     let shm = Utf8PathBuf::from("/dev/shm/berth-bench-ingest.tar");
     let pipeline = time(args.runs.clamp(1, 3), || {
         let _ = fs_err::remove_file(&shm);
-        berth_formats::ingest_image(&archive, &shm, None).map(|_| ()).map_err(|e| e.to_string())
+        berth_formats::ingest_image(&archive, &shm, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     })?;
     let _ = fs_err::remove_file(&shm);
     // Writing the same bytes durably with coreutils, for the disk's share.
     let dd_out = args.dir.join("dd-copy.tar");
-    let dd = time(1, || sh(&format!("dd if={archive} of={dd_out} bs=1M conv=fsync status=none")))?;
+    let dd = time(1, || {
+        sh(&format!(
+            "dd if={archive} of={dd_out} bs=1M conv=fsync status=none"
+        ))
+    })?;
     let _ = fs_err::remove_file(&dd_out);
     let (a, o) = (median(&samples), median(&openssl));
     let p = median(&pipeline);
     rows.push(Row {
         name: "add pipeline: read+verify+copy+hash to tmpfs".into(),
         samples: pipeline,
-        note: format!("{:.0} MiB/s; {:.2}x openssl's speed (berth-formats::ingest_image, in process)", size_gib * 1024.0 / p, o / p),
+        note: format!(
+            "{:.0} MiB/s; {:.2}x openssl's speed (berth-formats::ingest_image, in process)",
+            size_gib * 1024.0 / p,
+            o / p
+        ),
     });
     rows.push(Row {
         name: "ref: dd conv=fsync, same file to the same disk".into(),
-        note: format!("{:.0} MiB/s: the disk's durable write speed bounds `berth add`", size_gib * 1024.0 / median(&dd)),
+        note: format!(
+            "{:.0} MiB/s: the disk's durable write speed bounds `berth add`",
+            size_gib * 1024.0 / median(&dd)
+        ),
         samples: dd,
     });
     rows.push(Row {

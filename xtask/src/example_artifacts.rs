@@ -28,10 +28,26 @@ enum Artifact {
 const PLAN: &[(&str, &str, &[Artifact])] = &[
     ("cloud/dmp/ms-ingestion", "1.0.2", &[Artifact::Oci("amd64")]),
     ("cloud/dmp/ms-ingestion", "1.0.3", &[Artifact::Oci("amd64")]),
-    ("cloud/dmp/ms-export", "3.2.0", &[Artifact::DockerSave("amd64"), Artifact::Notes]),
-    ("core/platform/common-utils", "1.2.0", &[Artifact::Deb("all")]),
-    ("core/platform/common-utils", "1.3.0", &[Artifact::Deb("all")]),
-    ("ran/oam/ms-cell-config", "2.1.0", &[Artifact::Oci("arm64"), Artifact::Deb("arm64")]),
+    (
+        "cloud/dmp/ms-export",
+        "3.2.0",
+        &[Artifact::DockerSave("amd64"), Artifact::Notes],
+    ),
+    (
+        "core/platform/common-utils",
+        "1.2.0",
+        &[Artifact::Deb("all")],
+    ),
+    (
+        "core/platform/common-utils",
+        "1.3.0",
+        &[Artifact::Deb("all")],
+    ),
+    (
+        "ran/oam/ms-cell-config",
+        "2.1.0",
+        &[Artifact::Oci("arm64"), Artifact::Deb("arm64")],
+    ),
     ("ran/oam/ms-alarm-relay", "0.9.1", &[Artifact::Oci("arm64")]),
 ];
 
@@ -110,7 +126,8 @@ pub fn run(repo_dir: &Utf8Path) -> Result<(), String> {
                     req.generic.push(notes);
                 }
             }
-            let outcome = berth_ingest::add(&repo, &req, &|_, _, _| {}).map_err(|e| e.to_string())?;
+            let outcome =
+                berth_ingest::add(&repo, &req, &|_, _, _| {}).map_err(|e| e.to_string())?;
             for (f, status, m) in outcome.formats {
                 println!("{c} {v} {f}: {status:?} (sha256 {})", m.sha256.text());
             }

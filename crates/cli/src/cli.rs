@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// domain.
 ///
 /// Exit codes: 0 success; 1 a negative answer or findings (invalid, not found, gate
-/// refused); 2 usage, configuration or I/O error.
+/// refused); 2 usage, configuration or I/O error; 3 a notification could not be posted
+/// (`berth notify`).
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -85,6 +86,215 @@ pub enum Command {
     /// Reports unresolved, ambiguous and cyclic dependencies and exits 1 when there are
     /// any.
     Deps(DepsArgs),
+    /// Check the repository against every rule: layout, schemas, metadata, manifests,
+    /// ownership, dependencies, the index and the domain files.
+    ///
+    /// Only YAML files are read unless --verify-artifacts. Exit 0 when no finding is an
+    /// error (or a warning, with --deny warnings), 1 otherwise, 2 for usage, config or I/O
+    /// errors. `berth explain RULE` documents a rule; severities are set in berth.toml
+    /// `[rules]`.
+    Validate(ValidateArgs),
+    /// Print the documentation of a rule: what it checks, why it matters, an example and
+    /// how to fix it.
+    Explain(ExplainArgs),
+    /// Publish what one stage of a domain runs for native clients: an apt repository, an
+    /// OCI image layout or registry push, or a plain tree with SHA256SUMS.
+    ///
+    /// Reads the stage's domain file (index/domain-<domain>[-<env>].yaml). Publishing is
+    /// incremental and atomic for clients; publish each stage into its own directory.
+    Publish(PublishArgs),
+    /// Promote a component version into a stage of a domain, through every gate; or, with
+    /// --from, everything a stage runs into the next one, all or nothing.
+    ///
+    /// Gates, each refusing with its id and what would satisfy it: exists, valid (no error
+    /// finding), allowed (metadata lists the domain and environment), previous-stage (runs
+    /// in the rung before, unless allow_skip), build-age (policy.max_build_age_days),
+    /// dependencies (satisfied by versions running in the same stage, checked on the whole
+    /// stage after the change), approvals ([policy.approvals], by approvers listed in
+    /// ownership.yaml, never the actor). A refused promotion changes no file and exits 1.
+    /// A promotion writes one audit record per change (index/audit/<domain>/<env>/) and
+    /// the domain file, under the repository lock. The actor is --actor, else
+    /// $BERTH_ACTOR, else $GITLAB_USER_LOGIN, else the OS user.
+    ///
+    /// Examples: `berth promote ms-ingestion 1.0.3 --domain cloud --env prod --approved-by
+    /// priya.k --reason "smoke tests green"`; `berth promote --domain cloud --from staging
+    /// --to prod --approved-by priya.k --approved-by lars.n`.
+    Promote(PromoteArgs),
+    /// Take a stage back to the version of a component it ran before (or, with --to, to
+    /// one it ran earlier), recorded in the audit trail like a promotion.
+    ///
+    /// Refused (exit 1) when the target version no longer passes validation, its metadata
+    /// no longer allows the stage, or the stage's dependencies would break. Needs no
+    /// approvals.
+    Rollback(RollbackArgs),
+    /// Print what a stage runs: what its deploy job must deploy.
+    ///
+    /// Reads index/domain-<domain>[-<env>].yaml (production when --env is not given).
+    /// `--format json` gives {domain, environment, file, components: [{name, version}]}.
+    Deployed(DeployedArgs),
+    /// Show what promoting a whole stage into the next would change (no gate checked).
+    Diff(DiffArgs),
+    /// Print the audit history, oldest first, and check every audit chain read.
+    ///
+    /// Exit 1 when a chain is broken: a record edited, removed, inserted or renamed.
+    Log(LogArgs),
+    /// Post an event to the owning group's Slack channel: `slack_channel` of the nearest
+    /// ownership.yaml, as a Slack incoming-webhook message with links to the owner's
+    /// source_repo and ci_pipeline and to this pipeline run.
+    ///
+    /// The webhook URL comes from the environment, never from the tree, and is never
+    /// printed: the variable berth.toml `[notify.channels]` names for the channel when it
+    /// is set, else $BERTH_SLACK_WEBHOOK (or the variable `[notify] webhook_env` names).
+    /// Timeouts, connection errors, HTTP 5xx and 429 (Retry-After up to 5 s) are retried:
+    /// 3 attempts, 0.5 s then 1 s apart, 5 s each ($BERTH_NOTIFY_TIMEOUT_SECS sets the
+    /// per-attempt timeout); other statuses are not. See docs/notifications.md.
+    ///
+    /// Exit codes: 0 posted, or no webhook configured (a note on stderr, nothing posted);
+    /// 1 unknown component; 2 usage or configuration error (e.g. no ownership.yaml);
+    /// 3 the post failed (refused, or retries exhausted): nothing else is undone.
+    ///
+    /// Example: `berth notify promotion-refused ms-ingestion 1.0.3 --domain cloud --env
+    /// prod --detail "gate approvals: needs 1 approval"`.
+    Notify(NotifyArgs),
+}
+
+/// `berth promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// COMPONENT VERSION; with --from, the components to promote (default: all).
+    #[arg(value_name = "COMPONENT VERSION | COMPONENT…")]
+    pub targets: Vec<String>,
+    /// The domain (`cloud`).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The environment to enter, a rung of the domain's ladder (`--to` with --from).
+    #[arg(long, visible_alias = "to", value_name = "ENV")]
+    pub env: String,
+    /// Promote what this stage runs (whole-stage promotion).
+    #[arg(long, value_name = "ENV")]
+    pub from: Option<String>,
+    /// Who approved (repeatable); each must be an approver in the owner's ownership.yaml.
+    #[arg(long = "approved-by", value_name = "NAME")]
+    pub approved_by: Vec<String>,
+    /// Why, for the audit record.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// A link to a test report or other evidence (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub evidence: Vec<String>,
+    /// Who promotes (default: $BERTH_ACTOR, $GITLAB_USER_LOGIN, the OS user).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Check every gate and show the change as a diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `berth rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The component: full path, or its last segment when unique.
+    pub component: String,
+    /// The domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Go back to this version (one the stage ran before); default: the version it ran
+    /// before the current one.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Who approved (recorded; not required).
+    #[arg(long = "approved-by", value_name = "NAME")]
+    pub approved_by: Vec<String>,
+    /// Why, for the audit record.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// A link to an incident or other evidence (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub evidence: Vec<String>,
+    /// Who rolls back (default: $BERTH_ACTOR, $GITLAB_USER_LOGIN, the OS user).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Check and show the change as a diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `berth deployed`.
+#[derive(Debug, Args)]
+pub struct DeployedArgs {
+    /// The domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The environment (default: production, the last rung).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+/// `berth diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The stage whose versions would be promoted.
+    #[arg(long, value_name = "ENV")]
+    pub from: String,
+    /// The stage they would enter.
+    #[arg(long, value_name = "ENV")]
+    pub to: String,
+}
+
+/// `berth log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this component (full path, or last segment).
+    pub component: Option<String>,
+    /// Only this domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+/// `berth validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Only report findings in these paths: components (`cloud/dmp/ms-ingestion`, or a
+    /// unique last segment), or files and directories of the repository.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Also read every artifact again: re-hash files and re-inspect images and packages
+    /// (digests, architectures, build times). Unchanged files come from a hash cache
+    /// ($BERTH_CACHE_DIR, else $XDG_CACHE_HOME/berth, else ~/.cache/berth).
+    #[arg(long)]
+    pub verify_artifacts: bool,
+    /// With --verify-artifacts: ignore the hash cache and read everything.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Fail on findings of this level too: `--deny warnings`.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub deny: Vec<DenyLevel>,
+    /// List the rules (id, default severity, effective severity, summary) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// Levels `--deny` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DenyLevel {
+    /// Warnings fail validation like errors.
+    Warnings,
+}
+
+/// `berth explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id (`manifest/digest-mismatch`).
+    pub rule: String,
 }
 
 /// `berth index`.
@@ -202,4 +412,131 @@ pub struct AddArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `berth publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// What to publish.
+    #[command(subcommand)]
+    pub target: PublishTarget,
+}
+
+/// The stage to publish: a domain and a rung of its ladder.
+#[derive(Debug, Args)]
+pub struct StageArgs {
+    /// The domain (`cloud`).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The environment, a rung of the domain's ladder (`staging`, `prod`).
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+}
+
+/// `berth publish apt|oci|generic`.
+#[derive(Debug, Subcommand)]
+pub enum PublishTarget {
+    /// An apt repository (dists/<suite>/…, pool/) for the stage's debs, with an InRelease
+    /// signed by --sign-key; `apt-get update && apt-get install` accept it with the key.
+    ///
+    /// Sources line: `deb [signed-by=KEY.asc] file:DIR SUITE main` (or http://…).
+    /// The passphrase of a protected key is read from $BERTH_SIGN_PASSPHRASE.
+    Apt(PublishAptArgs),
+    /// An OCI image layout (--out; skopeo reads `oci:DIR:<component>:<version>`) or a
+    /// push to a registry (--registry) of the stage's images.
+    ///
+    /// Credentials: $BERTH_REGISTRY_USER and $BERTH_REGISTRY_PASSWORD. docker-save
+    /// archives are converted to OCI; their digest is then that of the generated manifest.
+    Oci(PublishOciArgs),
+    /// A plain tree <component>/<version>/… with a SHA256SUMS per version
+    /// (`sha256sum -c SHA256SUMS` checks it).
+    Generic(PublishGenericArgs),
+}
+
+/// `berth publish apt`.
+#[derive(Debug, Args)]
+pub struct PublishAptArgs {
+    /// The stage.
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// The output directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Utf8PathBuf,
+    /// The suite (default: <domain>-<env>).
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+    /// An armored OpenPGP secret key file to sign InRelease with
+    /// (`gpg --export-secret-keys --armor KEYID`).
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<Utf8PathBuf>,
+    /// Architectures to index (repeatable; default: berth.toml's plus the debs').
+    #[arg(long = "arch", value_name = "ARCH")]
+    pub archs: Vec<String>,
+}
+
+/// `berth publish oci`.
+#[derive(Debug, Args)]
+pub struct PublishOciArgs {
+    /// The stage.
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// Write an OCI image layout into this directory.
+    #[arg(
+        long,
+        value_name = "LAYOUT_DIR",
+        required_unless_present = "registry",
+        conflicts_with = "registry"
+    )]
+    pub out: Option<Utf8PathBuf>,
+    /// Push to this registry (`HOST[:PORT]`).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub registry: Option<String>,
+    /// Talk plain HTTP to the registry.
+    #[arg(long, requires = "registry")]
+    pub insecure: bool,
+    /// Prefix every repository name (`team/apps` gives `team/apps/<component>`).
+    #[arg(long, value_name = "PREFIX", requires = "registry")]
+    pub prefix: Option<String>,
+}
+
+/// `berth publish generic`.
+#[derive(Debug, Args)]
+pub struct PublishGenericArgs {
+    /// The stage.
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// The output directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Utf8PathBuf,
+}
+
+/// `berth notify`.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// What happened.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(berth_notify::EventKind::NAMES))]
+    pub event: String,
+    /// The component: full path, or its last segment when unique. A full path that does
+    /// not exist yet is fine when an ownership.yaml lies above it.
+    pub component: String,
+    /// The version (for rolled-back: the version the stage went back to).
+    pub version: Option<String>,
+    /// The domain (promotions and rollbacks).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// The environment (promotions and rollbacks).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Who did it (default: $BERTH_ACTOR, else $GITLAB_USER_LOGIN, else nobody named).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// More text: the gate that refused, the validation summary (quoted in the message).
+    #[arg(long, value_name = "TEXT")]
+    pub detail: Option<String>,
+    /// The URL of this CI pipeline run (default: $CI_PIPELINE_URL).
+    #[arg(long, value_name = "URL")]
+    pub pipeline_url: Option<String>,
+    /// Print the channel, the webhook variable's name and the payload; post nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

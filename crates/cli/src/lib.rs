@@ -16,6 +16,8 @@ pub enum Failure {
     Negative(Option<String>),
     /// A usage, configuration or I/O error (exit 2).
     Error(String),
+    /// A notification could not be posted (exit 3; `berth notify`). Nothing was undone.
+    NotDelivered(String),
 }
 
 impl Failure {
@@ -24,6 +26,7 @@ impl Failure {
         match self {
             Failure::Negative(_) => 1,
             Failure::Error(_) => 2,
+            Failure::NotDelivered(_) => 3,
         }
     }
     /// A usage error.
@@ -75,7 +78,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             match &f {
-                Failure::Negative(Some(m)) | Failure::Error(m) => output::error(m),
+                Failure::Negative(Some(m)) | Failure::Error(m) | Failure::NotDelivered(m) => {
+                    output::error(m)
+                }
                 Failure::Negative(None) => {}
             }
             ExitCode::from(f.code())

@@ -156,6 +156,10 @@ pub enum AddError {
     /// Reading or writing the repository failed.
     #[error(transparent)]
     Repo(#[from] berth_model::Error),
+    /// The repository could not be validated for the index update (the artifacts are in
+    /// place).
+    #[error("the version was added, but validating the repository for the index failed: {0}; run `berth index`")]
+    Validate(String),
     /// The index could not be updated (the artifacts are in place).
     #[error(
         "the version was added, but updating index/components.yaml failed: {0}; run `berth index`"
@@ -322,7 +326,7 @@ pub fn add(
             .map(|l| l.value)
             .unwrap_or_default();
         let opts = berth_index::IndexOptions::from_config(repo.config());
-        let good = berth_index::basic_is_good(repo);
+        let good = berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?;
         if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, &good)? {
             berth_index::write(repo, &index)?;
             outcome.latest_change = Some((change.before, change.after));
@@ -586,26 +590,10 @@ fn entry(name: &str, d: &FileDigest) -> FileEntry {
     }
 }
 
-/// The `sha256` of a deb or generic format: the file's digest when there is one file;
-/// for several, the digest of their `SHA256SUMS` listing (`<hex>  <name>\n`, sorted by
-/// name), so one value still pins the whole set.
+/// The `sha256` of a deb or generic format ([`Sha256Digest::of_set`]).
 pub fn set_digest(files: &[FileEntry]) -> Sha256Digest {
-    match files {
-        [one] => one
-            .sha256
-            .get()
-            .copied()
-            .unwrap_or_else(|| Sha256Digest::of(b"")),
-        many => {
-            let mut sorted: Vec<&FileEntry> = many.iter().collect();
-            sorted.sort_by(|a, b| a.path.cmp(&b.path));
-            let listing: String = sorted
-                .iter()
-                .map(|f| format!("{}  {}\n", f.sha256.text(), f.path))
-                .collect();
-            Sha256Digest::of(listing.as_bytes())
-        }
-    }
+    Sha256Digest::of_set(files.iter().filter_map(|f| Some((f.path.as_str(), *f.sha256.get()?))))
+        .unwrap_or_else(|| Sha256Digest::of(b""))
 }
 
 fn write_manifest(dir: &Utf8Path, m: &Manifest) -> Result<(), AddError> {

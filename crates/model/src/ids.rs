@@ -399,6 +399,26 @@ impl Sha256Digest {
         Sha256Digest(sha2::Sha256::digest(data).into())
     }
 
+    /// The digest of a set of named files, as a deb or generic `manifest.yaml` records it:
+    /// the file's own digest when there is one file; for several, the digest of their
+    /// `SHA256SUMS` listing (`<hex>  <name>\n`, sorted by name), so one value pins the set.
+    /// `None` for no files.
+    pub fn of_set<'a>(files: impl IntoIterator<Item = (&'a str, Sha256Digest)>) -> Option<Self> {
+        let mut files: Vec<(&str, Sha256Digest)> = files.into_iter().collect();
+        match files.len() {
+            0 => None,
+            1 => Some(files[0].1),
+            _ => {
+                files.sort_by(|a, b| a.0.cmp(b.0));
+                let listing: String = files
+                    .iter()
+                    .map(|(name, d)| format!("{}  {name}\n", d.hex()))
+                    .collect();
+                Some(Sha256Digest::of(listing.as_bytes()))
+            }
+        }
+    }
+
     /// 64 lowercase hex digits.
     pub fn hex(&self) -> String {
         hex::encode(self.0)

@@ -114,7 +114,10 @@ mod tests {
     fn canonical_order_and_multiline_values() {
         let control = "Package: hello\nVersion: 1.0-1\nArchitecture: amd64\nX-Custom: kept\nMaintainer: Me <me@example.org>\nDescription: short\n long line\n .\n more\nSHA256: bogus\nDepends: libc6\n";
         let fields = parse_paragraph(control);
-        assert_eq!(get(&fields, "description"), Some("short\n long line\n .\n more"));
+        assert_eq!(
+            get(&fields, "description"),
+            Some("short\n long line\n .\n more")
+        );
         let mut out = String::new();
         write_stanza(
             &mut out,

@@ -50,8 +50,7 @@ pub mod sign;
 pub use error::PublishError;
 
 use berth_model::{
-    ComponentPath, DomainEntry, DomainName, EnvName, Format, Layout, Manifest, Repository,
-    Version,
+    ComponentPath, DomainEntry, DomainName, EnvName, Format, Layout, Manifest, Repository, Version,
 };
 use camino::Utf8PathBuf;
 
@@ -142,13 +141,20 @@ pub(crate) struct Artifact {
 
 /// The format directories of `format` among the stage's versions; versions without one
 /// are skipped (a stage may run images and packages side by side).
-pub(crate) fn artifacts(repo: &Repository, stage: &Stage, format: &Format) -> Result<Vec<Artifact>> {
+pub(crate) fn artifacts(
+    repo: &Repository,
+    stage: &Stage,
+    format: &Format,
+) -> Result<Vec<Artifact>> {
     let mut out = Vec::new();
     for e in &stage.entries {
         let dir_rel = Layout::format_dir(&e.name, &e.version, format);
         let manifest_rel = Layout::manifest_path(&e.name, &e.version, format);
         let Some(loaded) = repo.read_yaml_opt::<Manifest>(&manifest_rel)? else {
-            if !repo.store().exists(&Layout::version_dir(&e.name, &e.version)) {
+            if !repo
+                .store()
+                .exists(&Layout::version_dir(&e.name, &e.version))
+            {
                 return Err(PublishError::MissingVersion {
                     component: e.name.clone(),
                     version: e.version.clone(),

@@ -73,12 +73,13 @@ impl SigningKey {
             Some(p) => Password::from(p.as_str()),
             None => Password::empty(),
         };
-        let msg = CleartextSignedMessage::sign(rand::thread_rng(), text, &self.key.primary_key, &pw)
-            .map_err(|e| {
-                err(format!(
-                    "{e}; if the key is protected, set ${PASSPHRASE_ENV}"
-                ))
-            })?;
+        let msg =
+            CleartextSignedMessage::sign(rand::thread_rng(), text, &self.key.primary_key, &pw)
+                .map_err(|e| {
+                    err(format!(
+                        "{e}; if the key is protected, set ${PASSPHRASE_ENV}"
+                    ))
+                })?;
         msg.to_armored_string(Default::default())
             .map_err(|e| err(e.to_string()))
     }

@@ -278,19 +278,8 @@ pub fn read_facts(cache: &HashCache, repo: &Repository, f: &FormatEntry) -> Arti
     facts
 }
 
-/// The `sha256` of a deb or generic format directory as `berth add` computes it: the
-/// file's digest when there is one file; for several, the digest of their `SHA256SUMS`
-/// listing (`<hex>  <name>\n`, sorted by name).
+/// The `sha256` of a deb or generic format directory as `berth add` computes it
+/// ([`Sha256Digest::of_set`]).
 pub fn set_digest(files: &BTreeMap<String, FileFact>) -> Option<Sha256Digest> {
-    match files.len() {
-        0 => None,
-        1 => files.values().next().map(|f| f.sha256),
-        _ => {
-            let listing: String = files
-                .iter()
-                .map(|(name, f)| format!("{}  {name}\n", f.sha256))
-                .collect();
-            Some(Sha256Digest::of(listing.as_bytes()))
-        }
-    }
+    Sha256Digest::of_set(files.iter().map(|(name, f)| (name.as_str(), f.sha256)))
 }

@@ -117,7 +117,11 @@ enum Problem {
 }
 
 /// The index (in `view.versions`) of the version a dependency resolves to.
-fn resolve(view: &RepoView<'_>, resolver: &Resolver<'_>, dep: &Dependency) -> Result<usize, Problem> {
+fn resolve(
+    view: &RepoView<'_>,
+    resolver: &Resolver<'_>,
+    dep: &Dependency,
+) -> Result<usize, Problem> {
     let c = match resolver.find(&dep.name) {
         NameMatch::One(c) => c,
         NameMatch::None(hint) => {

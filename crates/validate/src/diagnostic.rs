@@ -3,8 +3,8 @@
 
 use std::cmp::Ordering;
 
-use berth_model::yaml::{Node, Pos};
 use berth_model::Severity;
+use berth_model::yaml::{Node, Pos};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
@@ -103,7 +103,8 @@ impl Diagnostic {
     /// The deterministic order of a report: file, position, rule, message.
     pub fn order(a: &Diagnostic, b: &Diagnostic) -> Ordering {
         a.file
-            .cmp(&b.file)
+            .as_str()
+            .cmp(b.file.as_str())
             .then_with(|| a.span.cmp(&b.span))
             .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| a.message.cmp(&b.message))

@@ -12,9 +12,7 @@ use serde::Serialize;
 use crate::artifacts::{self, HashCache};
 use crate::diagnostic::Diagnostic;
 use crate::registry::Registry;
-use crate::rule::{
-    ComponentCx, FileCx, FileOutcome, PathCx, RepoCx, Rule, Sink, VersionCx,
-};
+use crate::rule::{ComponentCx, FileCx, FileOutcome, PathCx, RepoCx, Rule, Sink, VersionCx};
 use crate::view::RepoView;
 
 /// How to validate.
@@ -87,11 +85,14 @@ pub enum ValidateError {
 }
 
 /// The component version a repository path belongs to, if any.
-pub fn version_of(path: &Utf8Path, layout: &berth_model::Layout) -> Option<(ComponentPath, Version)> {
+pub fn version_of(
+    path: &Utf8Path,
+    layout: &berth_model::Layout,
+) -> Option<(ComponentPath, Version)> {
     match layout.classify(path, false) {
-        PathKind::Metadata(c, v)
-        | PathKind::Manifest(c, v, _)
-        | PathKind::Artifact(c, v, _, _) => Some((c, v)),
+        PathKind::Metadata(c, v) | PathKind::Manifest(c, v, _) | PathKind::Artifact(c, v, _, _) => {
+            Some((c, v))
+        }
         _ => match layout.classify(path, true) {
             PathKind::VersionDir(c, v) | PathKind::FormatDir(c, v, _) => Some((c, v)),
             _ => None,
@@ -167,7 +168,13 @@ pub fn validate(
     let mut diags = Vec::new();
     // Paths.
     diags.extend(run_rules(&early, &view.paths, |r, p, s| {
-        r.check_path(&PathCx { view: &view, entry: p }, s)
+        r.check_path(
+            &PathCx {
+                view: &view,
+                entry: p,
+            },
+            s,
+        )
     }));
     // Files.
     let mut files: Vec<(&Utf8Path, FileOutcome<'_>)> = Vec::new();
@@ -188,7 +195,10 @@ pub fn validate(
         files.push((&ci.path, FileOutcome::of(ci, FileOutcome::ComponentsIndex)));
     }
     for d in &view.domain_files {
-        files.push((&d.file.path, FileOutcome::of(&d.file, FileOutcome::DomainIndex)));
+        files.push((
+            &d.file.path,
+            FileOutcome::of(&d.file, FileOutcome::DomainIndex),
+        ));
     }
     for a in &view.audit {
         files.push((&a.path, FileOutcome::of(a, FileOutcome::Audit)));
@@ -205,7 +215,13 @@ pub fn validate(
     }));
     // Versions.
     diags.extend(run_rules(&early, &view.versions, |r, v, s| {
-        r.check_version(&VersionCx { view: &view, entry: v }, s)
+        r.check_version(
+            &VersionCx {
+                view: &view,
+                entry: v,
+            },
+            s,
+        )
     }));
     // Components.
     let mut components: Vec<(&ComponentPath, std::ops::Range<usize>)> = Vec::new();

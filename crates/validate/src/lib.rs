@@ -50,9 +50,7 @@ pub use berth_model::Severity;
 pub use diagnostic::{Diagnostic, Span};
 pub use engine::{Options, Report, Stats, ValidateError, erroneous_in, validate, version_of};
 pub use registry::{Registry, RuleRow};
-pub use rule::{
-    ComponentCx, FileCx, FileOutcome, PathCx, RepoCx, Rule, RuleInfo, Sink, VersionCx,
-};
+pub use rule::{ComponentCx, FileCx, FileOutcome, PathCx, RepoCx, Rule, RuleInfo, Sink, VersionCx};
 pub use view::RepoView;
 
 use berth_model::{ComponentPath, Repository, Version};
@@ -71,4 +69,14 @@ pub fn is_good(
 ) -> impl Fn(&ComponentPath, &Version) -> bool + Sync + use<> {
     let bad = erroneous_versions(report, repo);
     move |c: &ComponentPath, v: &Version| !bad.contains(&(c.clone(), v.clone()))
+}
+
+/// The validator's verdict for the index and for promotion gates: runs every built-in rule
+/// on the YAML files (no artifact bytes) and returns "this version has no error finding".
+/// This is what `berth index`, `berth add` and `berth promote` use for "good".
+pub fn verdict(
+    repo: &Repository,
+) -> Result<impl Fn(&ComponentPath, &Version) -> bool + Sync + use<>, ValidateError> {
+    let report = validate(repo, &Registry::builtin(), &Options::default())?;
+    Ok(is_good(&report, repo))
 }

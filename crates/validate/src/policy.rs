@@ -1,9 +1,9 @@
 //! Policy checks shared with other crates: base-image globs and the age of a build that
 //! may still be promoted (`berth-promote` calls [`build_too_old`] for its age gate).
 
-use berth_model::files::Manifest;
 use berth_model::Timestamp;
 use berth_model::config::Policy;
+use berth_model::files::Manifest;
 
 /// True when `text` matches the glob `pattern`: `*` any run of characters (also `/` and
 /// `:`), `?` one character, everything else literally.

@@ -17,7 +17,9 @@
 
 use std::collections::HashSet;
 
-use berth_model::files::{AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership};
+use berth_model::files::{
+    AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership,
+};
 use berth_model::yaml::{Loaded, Node, UnknownKey, YamlError};
 use berth_model::{ComponentPath, Config, Severity, Version};
 use camino::Utf8Path;

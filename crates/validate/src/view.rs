@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use berth_index::DepProblem;
-use berth_model::files::{AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership};
+use berth_model::files::{
+    AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership,
+};
 use berth_model::layout::{self, Layout, PathKind};
 use berth_model::yaml::{self, Loaded, YamlError};
 use berth_model::{
@@ -125,7 +127,8 @@ pub struct DomainFile {
 pub struct RepoView<'r> {
     /// The repository.
     pub repo: &'r Repository,
-    /// Every walked path, sorted (directories that do not belong are not descended).
+    /// Every walked path, parents before children, siblings by name (directories that do
+    /// not belong are not descended).
     pub paths: Vec<PathEntry>,
     /// Every component version, sorted by component then version.
     pub versions: Vec<VersionEntry>,
@@ -301,8 +304,10 @@ impl<'r> RepoView<'r> {
             })
             .collect();
         domain_files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
-        let mut audit: Vec<YamlFile<AuditRecord>> =
-            audit_paths.into_par_iter().map(|p| load(repo, &p)).collect();
+        let mut audit: Vec<YamlFile<AuditRecord>> = audit_paths
+            .into_par_iter()
+            .map(|p| load(repo, &p))
+            .collect();
         audit.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(RepoView {
             repo,
@@ -393,9 +398,9 @@ fn walk(repo: &Repository) -> Result<Vec<PathEntry>, WalkError> {
         .store()
         .local_root()
         .and_then(|r| std::fs::canonicalize(r).ok());
-    let mut out = walk_dir(repo, root_canon.as_deref(), Utf8Path::new(""))?;
-    out.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    // Listings are sorted and rayon keeps the order of results: the walk is deterministic
+    // without a sort.
+    walk_dir(repo, root_canon.as_deref(), Utf8Path::new(""))
 }
 
 fn walk_dir(

@@ -14,10 +14,8 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> crate::CmdResult {
     )?;
     let repo = super::open_repo(cli)?;
     let opts = IndexOptions::from_config(repo.config());
-    // "No error finding": berth-validate's verdict plugs in here once it exists (a
-    // `Fn(&ComponentPath, &Version) -> bool + Sync` over its findings); until then the
-    // built-in basic check stands in.
-    let is_good = berth_index::basic_is_good(&repo);
+    // "Latest" is the highest version without an error finding: the validator decides.
+    let is_good = berth_validate::verdict(&repo).map_err(|e| Failure::Error(e.to_string()))?;
     if args.check {
         let check = berth_index::check(&repo, &opts, &is_good)?;
         let fresh = check.is_fresh();

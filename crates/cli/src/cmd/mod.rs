@@ -6,14 +6,23 @@ use crate::Failure;
 use crate::cli::{Cli, Command};
 
 mod add;
+mod deployed;
 mod deps;
+mod diff;
+mod explain;
 mod index;
 mod init;
 mod latest;
+mod log;
 mod ls;
+mod notify;
+mod promote;
+mod publish;
 mod query;
+mod rollback;
 mod schema;
 mod show;
+mod validate;
 
 /// Runs the subcommand of `cli`.
 pub fn dispatch(cli: &Cli) -> crate::CmdResult {
@@ -27,6 +36,15 @@ pub fn dispatch(cli: &Cli) -> crate::CmdResult {
         Command::Latest(a) => latest::run(cli, a),
         Command::Query(a) => query::run(cli, a),
         Command::Deps(a) => deps::run(cli, a),
+        Command::Validate(a) => validate::run(cli, a),
+        Command::Explain(a) => explain::run(cli, a),
+        Command::Publish(a) => publish::run(cli, a),
+        Command::Promote(a) => promote::run(cli, a),
+        Command::Rollback(a) => rollback::run(cli, a),
+        Command::Deployed(a) => deployed::run(cli, a),
+        Command::Diff(a) => diff::run(cli, a),
+        Command::Log(a) => log::run(cli, a),
+        Command::Notify(a) => notify::run(cli, a),
     }
 }
 

@@ -46,7 +46,13 @@ pub fn gitlab(report: &Report) -> Result<String, RenderError> {
         .map(|d| {
             let (line, col) = d.span.map_or((1, 1), |s| (s.line, s.col));
             let mut h = Sha256::new();
-            for part in [d.rule, d.file.as_str(), &line.to_string(), &col.to_string(), &d.message] {
+            for part in [
+                d.rule,
+                d.file.as_str(),
+                &line.to_string(),
+                &col.to_string(),
+                &d.message,
+            ] {
                 h.update(part.as_bytes());
                 h.update([0]);
             }

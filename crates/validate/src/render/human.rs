@@ -25,14 +25,20 @@ fn byte_range(src: &str, line: u32, col: u32, width: u32) -> Option<std::ops::Ra
         if i + 1 == line as usize {
             let text = l.trim_end_matches(['\n', '\r']);
             let mut chars = text.char_indices().map(|(b, _)| b).chain([text.len()]);
-            let start = chars.nth(col.saturating_sub(1) as usize).unwrap_or(text.len());
+            let start = chars
+                .nth(col.saturating_sub(1) as usize)
+                .unwrap_or(text.len());
             let end = text[start..]
                 .char_indices()
                 .map(|(b, _)| start + b)
                 .chain([text.len()])
                 .nth(width.max(1) as usize)
                 .unwrap_or(text.len());
-            let end = if end == start { (start + 1).min(l.len()) } else { end };
+            let end = if end == start {
+                (start + 1).min(l.len())
+            } else {
+                end
+            };
             return Some(offset + start..offset + end);
         }
         offset += l.len();
@@ -62,7 +68,9 @@ pub fn human(report: &Report, styled: bool) -> String {
 }
 
 fn group<'a>(d: &'a Diagnostic, src: Option<&'a str>) -> Group<'a> {
-    let title = level(d.severity).primary_title(d.message.as_str()).id(d.rule);
+    let title = level(d.severity)
+        .primary_title(d.message.as_str())
+        .id(d.rule);
     let path = d.file.as_str();
     let located = match (d.span, src) {
         (Some(span), Some(src)) => byte_range(src, span.line, span.col, span.width).map(|r| {
@@ -121,7 +129,10 @@ fn summary(report: &Report) -> String {
 /// `--list-rules`: id, default severity, effective severity, summary.
 pub fn human_list(rows: &[RuleRow]) -> String {
     let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
-    let mut out = format!("{:w$}  {:7}  {:9}  SUMMARY\n", "RULE", "DEFAULT", "EFFECTIVE");
+    let mut out = format!(
+        "{:w$}  {:7}  {:9}  SUMMARY\n",
+        "RULE", "DEFAULT", "EFFECTIVE"
+    );
     for r in rows {
         out.push_str(&format!(
             "{:w$}  {:7}  {:9}  {}\n",

@@ -141,7 +141,11 @@ pub fn sarif(report: &Report, registry: &Registry) -> Result<String, RenderError
             }
             ResultObj {
                 rule_id: d.rule,
-                rule_index: report.rules.iter().position(|r| r.id == d.rule).unwrap_or(0),
+                rule_index: report
+                    .rules
+                    .iter()
+                    .position(|r| r.id == d.rule)
+                    .unwrap_or(0),
                 level: level(d.severity),
                 message: Text { text },
                 locations: vec![Location {

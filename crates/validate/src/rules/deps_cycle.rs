@@ -38,8 +38,12 @@ impl Rule for DepsCycle {
             if !matches!(p, DepProblem::Cycle { .. }) {
                 continue;
             }
-            let Some(v) = r.view.version(p.component(), p.version()) else { continue };
-            let Some((file, m)) = v.metadata() else { continue };
+            let Some(v) = r.view.version(p.component(), p.version()) else {
+                continue;
+            };
+            let Some((file, m)) = v.metadata() else {
+                continue;
+            };
             let [list, index] = p.field_path();
             sink.report(
                 Diagnostic::new(file, p.to_string())

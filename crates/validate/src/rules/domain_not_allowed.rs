@@ -36,8 +36,12 @@ impl Rule for DomainNotAllowed {
                 continue;
             };
             for (i, row) in index.value.components.iter().enumerate() {
-                let Some(v) = r.view.version(&row.name, &row.version) else { continue };
-                let Some((meta_path, m)) = v.metadata() else { continue };
+                let Some(v) = r.view.version(&row.name, &row.version) else {
+                    continue;
+                };
+                let Some((meta_path, m)) = v.metadata() else {
+                    continue;
+                };
                 let mut missing = Vec::new();
                 if !m.value.domain_names().any(|x| x == d) {
                     missing.push(format!("domain `{d}`"));

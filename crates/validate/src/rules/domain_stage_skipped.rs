@@ -53,8 +53,7 @@ impl Rule for DomainStageSkipped {
                 let ran_before = prev_rows
                     .iter()
                     .any(|p| p.name == row.name && p.version == row.version)
-                    || r
-                        .view
+                    || r.view
                         .audit_records(d, prev)
                         .any(|a| a.component == row.name && a.version == row.version);
                 if !ran_before {

@@ -32,7 +32,9 @@ impl Rule for DomainUnknownVersion {
 
     fn check_repository(&self, r: &RepoCx<'_>, sink: &mut Sink<'_>) {
         for df in &r.view.domain_files {
-            let Some(index) = df.file.loaded() else { continue };
+            let Some(index) = df.file.loaded() else {
+                continue;
+            };
             for (i, row) in index.value.components.iter().enumerate() {
                 let i = i.to_string();
                 let versions = r.view.versions_of(&row.name);

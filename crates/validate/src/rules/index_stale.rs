@@ -50,19 +50,21 @@ impl Rule for IndexStale {
         while i < view.versions.len() {
             let c = &view.versions[i].component;
             let all = view.versions_of(c);
-            let latest = berth_index::pick_latest(
-                all.iter().map(|v| v.version.clone()),
-                &opts,
-                |v| r.is_good(c, v),
-            );
+            let latest =
+                berth_index::pick_latest(all.iter().map(|v| v.version.clone()), &opts, |v| {
+                    r.is_good(c, v)
+                });
             rows.push((c.clone(), latest));
             i += all.len().max(1);
         }
         let fresh = berth_index::assemble(rows);
         let Some(file) = &view.components_index else {
             sink.report(
-                Diagnostic::new(Layout::components_index(), "index/components.yaml does not exist")
-                    .help(HELP),
+                Diagnostic::new(
+                    Layout::components_index(),
+                    "index/components.yaml does not exist",
+                )
+                .help(HELP),
             );
             return;
         };

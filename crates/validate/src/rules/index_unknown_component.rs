@@ -29,7 +29,9 @@ impl Rule for IndexUnknownComponent {
     }
 
     fn check_repository(&self, r: &RepoCx<'_>, sink: &mut Sink<'_>) {
-        let Some(file) = &r.view.components_index else { return };
+        let Some(file) = &r.view.components_index else {
+            return;
+        };
         let Some(index) = file.loaded() else { return };
         for (i, row) in index.value.components.iter().enumerate() {
             if !r.view.has_component(&row.name) {
@@ -38,7 +40,10 @@ impl Rule for IndexUnknownComponent {
                         &file.path,
                         format!("component `{}` does not exist", row.name),
                     )
-                    .at(Span::value(&index.root, &["components", &i.to_string(), "name"]))
+                    .at(Span::value(
+                        &index.root,
+                        &["components", &i.to_string(), "name"],
+                    ))
                     .help("regenerate the index with `berth index`"),
                 );
             }

@@ -29,7 +29,9 @@ impl Rule for IndexUnknownVersion {
     }
 
     fn check_repository(&self, r: &RepoCx<'_>, sink: &mut Sink<'_>) {
-        let Some(file) = &r.view.components_index else { return };
+        let Some(file) = &r.view.components_index else {
+            return;
+        };
         let Some(index) = file.loaded() else { return };
         for (i, row) in index.value.components.iter().enumerate() {
             let versions = r.view.versions_of(&row.name);

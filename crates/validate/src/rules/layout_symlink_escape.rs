@@ -30,7 +30,10 @@ impl Rule for LayoutSymlinkEscape {
 
     fn check_path(&self, p: &PathCx<'_>, sink: &mut Sink<'_>) {
         if let Some(LayoutProblem::SymlinkEscape(reason)) = &p.entry.problem {
-            sink.report(Diagnostic::new(&p.entry.path, reason.as_str()).help("replace the link by the file it points to, or remove it"));
+            sink.report(
+                Diagnostic::new(&p.entry.path, reason.as_str())
+                    .help("replace the link by the file it points to, or remove it"),
+            );
         }
     }
 }

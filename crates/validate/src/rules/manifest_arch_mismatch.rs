@@ -32,7 +32,9 @@ impl Rule for ManifestArchMismatch {
     }
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
-        let Some((file, meta)) = v.metadata() else { return };
+        let Some((file, meta)) = v.metadata() else {
+            return;
+        };
         for f in &v.entry.formats {
             let Some((_, m)) = f.manifest() else { continue };
             let (archs, what): (Vec<Arch>, String) = match f.format.as_str() {

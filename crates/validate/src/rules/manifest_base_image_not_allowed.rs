@@ -37,7 +37,9 @@ impl Rule for ManifestBaseImageNotAllowed {
         }
         let allowed = policy.allowed_base_images.join(", ");
         for f in &v.entry.formats {
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             match &m.value.base_image {
                 Some(base) if !base_image_allowed(policy, base) => sink.report(
                     Diagnostic::new(path, format!("base image `{base}` is not allowed"))

@@ -31,8 +31,12 @@ impl Rule for ManifestBuiltAtMismatch {
             let (Some((path, m)), Some(facts)) = (f.manifest(), &f.facts) else {
                 continue;
             };
-            let Some(Ok(img)) = &facts.image else { continue };
-            let Some(created) = &img.created else { continue };
+            let Some(Ok(img)) = &facts.image else {
+                continue;
+            };
+            let Some(created) = &img.created else {
+                continue;
+            };
             let recorded = m.value.built_at.as_ref().and_then(|b| b.get());
             let message = match recorded {
                 Some(b) if b == created => continue,

@@ -41,7 +41,9 @@ impl Rule for ManifestDigestMismatch {
             let (Some((path, m)), Some(facts)) = (f.manifest(), &f.facts) else {
                 continue;
             };
-            let Some(recorded) = m.value.sha256.get() else { continue };
+            let Some(recorded) = m.value.sha256.get() else {
+                continue;
+            };
             if f.format.as_str() == Format::DOCKER {
                 match &facts.image {
                     Some(Ok(img)) => {

@@ -31,7 +31,9 @@ impl Rule for ManifestFileChanged {
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
         for f in &v.entry.formats {
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             for name in &f.files {
                 if !m.value.files.iter().any(|e| &e.path == name) {
                     sink.report(
@@ -49,7 +51,9 @@ impl Rule for ManifestFileChanged {
                 let Some(Ok(now)) = facts.files.get(&entry.path) else {
                     continue;
                 };
-                let Some(recorded) = entry.sha256.get() else { continue };
+                let Some(recorded) = entry.sha256.get() else {
+                    continue;
+                };
                 if now.size != entry.size || &now.sha256 != recorded {
                     sink.report(
                         Diagnostic::new(

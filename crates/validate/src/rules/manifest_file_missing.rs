@@ -32,7 +32,9 @@ impl Rule for ManifestFileMissing {
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
         for f in &v.entry.formats {
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             for (i, entry) in m.value.files.iter().enumerate() {
                 if f.files.binary_search(&entry.path).is_err() {
                     sink.report(
@@ -41,7 +43,9 @@ impl Rule for ManifestFileMissing {
                             format!("`{}` is listed but not in {}/", entry.path, f.dir),
                         )
                         .at(Span::value(&m.root, &["files", &i.to_string(), "path"]))
-                        .help("restore the file, or re-add the version's artifacts with `berth add`"),
+                        .help(
+                            "restore the file, or re-add the version's artifacts with `berth add`",
+                        ),
                     );
                 }
             }

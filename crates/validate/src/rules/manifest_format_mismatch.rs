@@ -28,7 +28,9 @@ impl Rule for ManifestFormatMismatch {
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
         for f in &v.entry.formats {
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             if let Some(format) = m.value.format.get()
                 && format != &f.format
             {

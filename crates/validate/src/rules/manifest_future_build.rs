@@ -32,7 +32,9 @@ impl Rule for ManifestFutureBuild {
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
         let now = v.view.now;
         for f in &v.entry.formats {
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             let Some(built) = m.value.built_at.as_ref().and_then(|b| b.get()) else {
                 continue;
             };

@@ -40,7 +40,9 @@ impl Rule for ManifestMissingLabel {
             if f.format.as_str() != Format::DOCKER {
                 continue;
             }
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             for label in required {
                 if !m.value.labels.contains_key(label) {
                     let at = if m.root.get("labels").is_some() {

@@ -29,7 +29,9 @@ impl Rule for ManifestVersionMismatch {
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
         for f in &v.entry.formats {
-            let Some((path, m)) = f.manifest() else { continue };
+            let Some((path, m)) = f.manifest() else {
+                continue;
+            };
             if let Some(version) = m.value.version.get()
                 && version != v.version()
             {

@@ -28,7 +28,9 @@ impl Rule for MetadataArchNotAllowed {
     }
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
-        let Some((file, m)) = v.metadata() else { return };
+        let Some((file, m)) = v.metadata() else {
+            return;
+        };
         for p in berth_model::checks::against_config(&m.value, v.config()) {
             if p.rule == Self::INFO.id {
                 sink.report(from_problem(file, &m.root, &p));

@@ -30,7 +30,9 @@ impl Rule for MetadataNameMismatch {
     }
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
-        let Some((file, m)) = v.metadata() else { return };
+        let Some((file, m)) = v.metadata() else {
+            return;
+        };
         for p in berth_model::checks::name_mismatch(&m.value, v.component()) {
             sink.report(from_problem(file, &m.root, &p));
         }

@@ -30,8 +30,12 @@ impl Rule for OwnershipTeamNotOwner {
     }
 
     fn check_version(&self, v: &VersionCx<'_>, sink: &mut Sink<'_>) {
-        let Some((file, meta)) = v.metadata() else { return };
-        let Some(owner) = v.view.owner(v.component()) else { return };
+        let Some((file, meta)) = v.metadata() else {
+            return;
+        };
+        let Some(owner) = v.view.owner(v.component()) else {
+            return;
+        };
         let Some(o) = owner.loaded() else { return };
         let team = &meta.value.team;
         if !o.value.allows_team(team) {

@@ -31,9 +31,7 @@ impl Rule for SchemaParse {
         if let FileOutcome::Failed(e) = f.outcome
             && load_failure(e) == LoadFailure::Parse
         {
-            sink.report(
-                from_load_error(f.path, e).help("fix the YAML syntax at this position"),
-            );
+            sink.report(from_load_error(f.path, e).help("fix the YAML syntax at this position"));
         }
     }
 }

@@ -1,0 +1,107 @@
+//! `berth log [COMPONENT] [--domain D] [--env E]`: the audit history, chains checked.
+
+use berth_model::AuditAction;
+use berth_promote::{LogFilter, Stage, log};
+
+use crate::cli::{Cli, LogArgs, OutputFormat};
+use crate::{Failure, output};
+
+pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
+    output::allow(
+        cli.format,
+        &[
+            OutputFormat::Human,
+            OutputFormat::Table,
+            OutputFormat::Json,
+            OutputFormat::Yaml,
+        ],
+        "log",
+    )?;
+    let repo = super::open_repo(cli)?;
+    let mut filter = LogFilter {
+        component: args.component.clone(),
+        ..LogFilter::default()
+    };
+    if let Some(d) = &args.domain {
+        filter.domain = Some(Stage::new(repo.config(), d, None)?.domain);
+    }
+    if let Some(e) = &args.env {
+        match &args.domain {
+            Some(d) => filter.env = Some(Stage::new(repo.config(), d, Some(e))?.env),
+            None => {
+                if !repo
+                    .config()
+                    .domains
+                    .values()
+                    .any(|dc| dc.ladder.iter().any(|l| l.as_str() == e))
+                {
+                    return Err(Failure::usage(format!(
+                        "environment `{e}` is on no domain's ladder in berth.toml"
+                    )));
+                }
+                filter.env = Some(berth_model::EnvName::parse(e)?);
+            }
+        }
+    }
+    let l = log(&repo, &filter)?;
+    if let Some(text) = output::machine(cli.format, &l)? {
+        output::out(&text);
+    } else if l.entries.is_empty() {
+        output::out("no audit records\n");
+    } else {
+        let rows: Vec<Vec<String>> = l
+            .entries
+            .iter()
+            .map(|e| {
+                let r = &e.record;
+                vec![
+                    r.at.jiff().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    match r.action {
+                        AuditAction::Promote => "promote",
+                        AuditAction::Rollback => "rollback",
+                    }
+                    .to_owned(),
+                    format!("{}/{}", r.domain, r.environment),
+                    r.component.to_string(),
+                    r.previous_version
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                    r.version.to_string(),
+                    r.actor.clone(),
+                    if r.approvals.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        r.approvals.join(",")
+                    },
+                    r.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        output::out(&output::table(
+            &[
+                "AT",
+                "ACTION",
+                "STAGE",
+                "COMPONENT",
+                "FROM",
+                "TO",
+                "ACTOR",
+                "APPROVED",
+                "REASON",
+            ],
+            &rows,
+        ));
+    }
+    if l.problems.is_empty() {
+        return Ok(());
+    }
+    if !matches!(cli.format, OutputFormat::Json | OutputFormat::Yaml) {
+        for p in &l.problems {
+            output::error(&p.to_string());
+        }
+    }
+    Err(Failure::Negative(Some(format!(
+        "the audit trail is not intact: {} problem(s); records are written only by berth promote and berth rollback, never edited",
+        l.problems.len()
+    ))))
+}
