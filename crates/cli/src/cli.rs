@@ -164,12 +164,23 @@ pub struct PromoteArgs {
     /// COMPONENT VERSION; with --from, the components to promote (default: all).
     #[arg(value_name = "COMPONENT VERSION | COMPONENT…")]
     pub targets: Vec<String>,
-    /// The domain (`cloud`).
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: String,
+    /// The domain (`cloud`); with --tag, only needed when the version's metadata lists
+    /// several domains whose ladders hold the environment.
+    #[arg(long, value_name = "DOMAIN", required_unless_present = "tag")]
+    pub domain: Option<String>,
     /// The environment to enter, a rung of the domain's ladder (`--to` with --from).
-    #[arg(long, visible_alias = "to", value_name = "ENV")]
-    pub env: String,
+    #[arg(
+        long,
+        visible_alias = "to",
+        value_name = "ENV",
+        required_unless_present = "tag",
+        conflicts_with = "tag"
+    )]
+    pub env: Option<String>,
+    /// Promote from a git tag `promote-to-<env>/<component>/<version>` (GitLab's
+    /// $CI_COMMIT_TAG), instead of COMPONENT VERSION --env.
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["targets", "from"])]
+    pub tag: Option<String>,
     /// Promote what this stage runs (whole-stage promotion).
     #[arg(long, value_name = "ENV")]
     pub from: Option<String>,
@@ -225,12 +236,19 @@ pub struct RollbackArgs {
 /// `berth deployed`.
 #[derive(Debug, Args)]
 pub struct DeployedArgs {
-    /// The domain.
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: String,
+    /// The domain (with --tag: only when the tag's version lists several).
+    #[arg(long, value_name = "DOMAIN", required_unless_present = "tag")]
+    pub domain: Option<String>,
     /// The environment (default: production, the last rung).
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", conflicts_with = "tag")]
     pub env: Option<String>,
+    /// The stage a promotion tag `promote-to-<env>/<component>/<version>` names.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Print only the version this stage runs for COMPONENT (exit 1 if it runs none):
+    /// `VERSION=$(berth deployed --domain cloud --env prod --component ms-ingestion)`.
+    #[arg(long, value_name = "COMPONENT")]
+    pub component: Option<String>,
 }
 
 /// `berth diff`.
@@ -518,7 +536,8 @@ pub struct NotifyArgs {
     pub event: String,
     /// The component: full path, or its last segment when unique. A full path that does
     /// not exist yet is fine when an ownership.yaml lies above it.
-    pub component: String,
+    #[arg(required_unless_present = "tag")]
+    pub component: Option<String>,
     /// The version (for rolled-back: the version the stage went back to).
     pub version: Option<String>,
     /// The domain (promotions and rollbacks).
@@ -536,6 +555,10 @@ pub struct NotifyArgs {
     /// The URL of this CI pipeline run (default: $CI_PIPELINE_URL).
     #[arg(long, value_name = "URL")]
     pub pipeline_url: Option<String>,
+    /// Take component, version, domain and environment from a promotion tag
+    /// `promote-to-<env>/<component>/<version>`.
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["component", "version", "env"])]
+    pub tag: Option<String>,
     /// Print the channel, the webhook variable's name and the payload; post nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -158,7 +158,9 @@ pub enum AddError {
     Repo(#[from] berth_model::Error),
     /// The repository could not be validated for the index update (the artifacts are in
     /// place).
-    #[error("the version was added, but validating the repository for the index failed: {0}; run `berth index`")]
+    #[error(
+        "the version was added, but validating the repository for the index failed: {0}; run `berth index`"
+    )]
     Validate(String),
     /// The index could not be updated (the artifacts are in place).
     #[error(
@@ -592,8 +594,12 @@ fn entry(name: &str, d: &FileDigest) -> FileEntry {
 
 /// The `sha256` of a deb or generic format ([`Sha256Digest::of_set`]).
 pub fn set_digest(files: &[FileEntry]) -> Sha256Digest {
-    Sha256Digest::of_set(files.iter().filter_map(|f| Some((f.path.as_str(), *f.sha256.get()?))))
-        .unwrap_or_else(|| Sha256Digest::of(b""))
+    Sha256Digest::of_set(
+        files
+            .iter()
+            .filter_map(|f| Some((f.path.as_str(), *f.sha256.get()?))),
+    )
+    .unwrap_or_else(|| Sha256Digest::of(b""))
 }
 
 fn write_manifest(dir: &Utf8Path, m: &Manifest) -> Result<(), AddError> {

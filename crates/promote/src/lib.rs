@@ -68,6 +68,7 @@ pub mod gates;
 pub mod health;
 pub mod plan;
 pub mod stage;
+pub mod tag;
 pub mod views;
 
 pub use actor::{pipeline_url_from_env, resolve_actor, resolve_actor_with};
@@ -80,6 +81,7 @@ pub use gates::{Gate, Refusal};
 pub use health::{BasicHealth, Health, ValidatorHealth};
 pub use plan::{Change, Context, Outcome, Plan, Request, execute, plan};
 pub use stage::{Stage, read_stage};
+pub use tag::PromotionTag;
 pub use views::{Deployed, DiffKind, DiffRow, StageDiff, deployed, stage_diff};
 
 use camino::Utf8PathBuf;
@@ -122,6 +124,24 @@ pub enum PromoteError {
     /// Validation could not run.
     #[error("validating the repository: {0}")]
     Validate(String),
+    /// A promotion tag is malformed.
+    #[error("tag `{tag}` is not a promotion tag: {reason}")]
+    BadTag {
+        /// The tag.
+        tag: String,
+        /// What is wrong, and the expected form.
+        reason: String,
+    },
+    /// A tag's version lists several domains whose ladders hold the environment.
+    #[error("{component} {version} lists domains {domains}: say which one with --domain")]
+    AmbiguousDomain {
+        /// The component.
+        component: String,
+        /// The version.
+        version: String,
+        /// The domains its metadata lists.
+        domains: String,
+    },
     /// An audit record could not be created (the message names the file).
     #[error("creating audit record {file}: {source}")]
     Audit {

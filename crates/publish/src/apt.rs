@@ -28,11 +28,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use berth_model::{Format, Repository, Sha256Digest};
+use berth_model::{Format, Layout, Manifest, Repository, Sha256Digest};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::deb822::{self, Field};
+use crate::deb822;
 use crate::fsutil::{self, Placed};
 use crate::sign::SigningKey;
 use crate::{PublishError, Result, Stage};
@@ -70,7 +70,8 @@ impl AptOptions {
     }
 }
 
-/// The cache kept in the output directory between runs.
+/// The cache kept in the output directory between runs. It only saves work: a missing
+/// or damaged cache gives the same output, read from the repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AptCache {
     /// Cache format version.
@@ -78,19 +79,65 @@ pub struct AptCache {
     /// The stage this directory publishes (`cloud-staging`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
-    /// sha256 of a deb (hex) -> its control paragraph, as in the package.
+    /// sha256 of a deb (hex) -> what its Packages stanza needs.
     #[serde(default)]
-    pub debs: BTreeMap<String, String>,
+    pub debs: BTreeMap<String, CachedDeb>,
+    /// `<component> <version>` -> the debs its deb/manifest.yaml lists, valid while the
+    /// manifest's size and modification time are unchanged.
+    #[serde(default)]
+    pub manifests: BTreeMap<String, CachedManifest>,
     /// Pool path -> sha256 of the deb published there.
     #[serde(default)]
     pub pool: BTreeMap<String, String>,
+    /// Compressed Packages chunks by sha256 of their text (kept as files by [`publish`]).
+    #[serde(skip)]
+    pub chunks: BTreeMap<String, CompressedChunk>,
 }
 
-const CACHE_VERSION: u32 = 1;
+/// A deb as its Packages stanza describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedDeb {
+    /// `Package`.
+    pub package: String,
+    /// `Version`.
+    pub version: String,
+    /// `Architecture`.
+    pub architecture: String,
+    /// The pool path (`Filename`).
+    pub filename: String,
+    /// The whole stanza, blank line included.
+    pub stanza: String,
+}
+
+/// The debs of one deb/manifest.yaml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedManifest {
+    /// The manifest's size.
+    pub len: u64,
+    /// Its modification time, nanoseconds since the epoch.
+    pub mtime_ns: i128,
+    /// `(path in the format directory, size, sha256 hex)` of every deb it lists.
+    pub debs: Vec<(String, u64, String)>,
+}
+
+/// One chunk of a Packages file, compressed: a gzip member and an xz stream. The
+/// compressed Packages files are these concatenated (gzip and xz both define a file of
+/// several members/streams as their concatenation; apt, gzip and xz read them), so a
+/// change recompresses only the chunks it touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressedChunk {
+    /// gzip member.
+    pub gz: Vec<u8>,
+    /// xz stream.
+    pub xz: Vec<u8>,
+}
+
+const CACHE_VERSION: u32 = 2;
+/// Where [`publish`] keeps compressed chunks.
+const CHUNK_DIR: &str = ".berth-publish-chunks";
 
 impl AptCache {
-    /// Reads the cache; a missing, unreadable or outdated cache is an empty one (it only
-    /// saves work).
+    /// Reads the cache; a missing, unreadable or outdated cache is an empty one.
     pub fn load(path: &Utf8Path) -> Self {
         std::fs::read(path)
             .ok()
@@ -108,6 +155,50 @@ impl AptCache {
             source: std::io::Error::other(e),
         })?;
         berth_model::store::atomic_write(path, &bytes, true).map_err(PublishError::io(path))
+    }
+
+    /// Loads the compressed chunks kept in `dir`.
+    fn load_chunks(&mut self, dir: &Utf8Path) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in rd.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(key) = name.strip_suffix(".gz") else {
+                continue;
+            };
+            if let (Ok(gz), Ok(xz)) = (
+                std::fs::read(dir.join(&name)),
+                std::fs::read(dir.join(format!("{key}.xz"))),
+            ) {
+                self.chunks
+                    .insert(key.to_owned(), CompressedChunk { gz, xz });
+            }
+        }
+    }
+
+    /// Keeps the chunks in `dir` in step with `self.chunks`.
+    fn save_chunks(&self, dir: &Utf8Path) -> Result<()> {
+        fs_err::create_dir_all(dir).map_err(PublishError::io(dir))?;
+        let mut on_disk = BTreeSet::new();
+        for entry in fs_err::read_dir(dir)
+            .map_err(PublishError::io(dir))?
+            .flatten()
+        {
+            on_disk.insert(entry.file_name().to_string_lossy().into_owned());
+        }
+        for (key, c) in &self.chunks {
+            for (ext, bytes) in [("xz", &c.xz), ("gz", &c.gz)] {
+                let name = format!("{key}.{ext}");
+                if !on_disk.remove(&name) {
+                    fsutil::write_new(&dir.join(&name), bytes)?;
+                }
+            }
+        }
+        for stale in on_disk {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
+        Ok(())
     }
 }
 
@@ -152,113 +243,139 @@ pub struct AptIndex {
     pub debs_read: usize,
 }
 
-/// Computes the Packages, Release (and InRelease) of a stage. Debs in `cache` are not
-/// opened; new ones are read and added to it, and entries the stage no longer runs are
-/// dropped from it.
+/// Computes the Packages, Release (and InRelease) of a stage. Manifests and debs the
+/// cache describes are not read again; new ones are read (on parallel threads) and added
+/// to it, and entries the stage no longer runs are dropped from it.
 pub fn apt_index(
     repo: &Repository,
     stage: &Stage,
     cache: &mut AptCache,
     opts: &AptOptions,
 ) -> Result<AptIndex> {
-    struct Pkg {
-        package: String,
-        version: String,
-        arch: String,
-        pool: PoolFile,
-        fields: Vec<Field>,
+    // 1. The debs of every version the stage runs, from manifest.yaml (or the cache).
+    struct Found {
+        source: Utf8PathBuf,
+        manifest: Utf8PathBuf,
+        size: u64,
+        sha256: Sha256Digest,
     }
-    let mut pkgs: Vec<Pkg> = Vec::new();
-    let mut by_filename: BTreeMap<String, usize> = BTreeMap::new();
-    let mut used: BTreeSet<String> = BTreeSet::new();
-    let mut debs_read = 0;
-    let t0 = std::time::Instant::now();
-    let arts = crate::artifacts(repo, stage, &Format::deb())?;
-    eprintln!("TIMING artifacts {:?}", t0.elapsed());
-    for art in arts {
-        for entry in art
-            .manifest
-            .files
-            .iter()
-            .filter(|f| f.path.ends_with(".deb"))
-        {
-            let source = art.dir.join(&entry.path);
-            let sha256 = *entry.sha256.get().ok_or_else(|| PublishError::BadManifest {
-                manifest: art.manifest_path.clone(),
-                detail: format!(
-                    "the sha256 of {} is not valid ({}); regenerate the manifest with `berth add`",
-                    entry.path,
-                    entry.sha256.error().unwrap_or_default()
-                ),
-            })?;
-            let key = sha256.hex();
-            let control = match cache.debs.get(&key) {
-                Some(c) => c.clone(),
-                None => {
-                    let info = berth_formats::inspect_deb(&source, None)?;
-                    debs_read += 1;
-                    if info.file.sha256 != sha256 {
-                        return Err(PublishError::DigestMismatch {
-                            path: source,
-                            manifest: art.manifest_path.clone(),
-                            expected: sha256,
-                            actual: info.file.sha256,
-                        });
-                    }
-                    cache.debs.insert(key.clone(), info.control_text.clone());
-                    info.control_text
-                }
-            };
-            used.insert(key);
-            let fields = deb822::parse_paragraph(&control);
-            let field = |name: &str| {
-                deb822::get(&fields, name)
-                    .filter(|v| is_safe(v))
-                    .map(str::to_owned)
-                    .ok_or_else(|| PublishError::BadManifest {
-                        manifest: art.manifest_path.clone(),
-                        detail: format!(
-                            "the control file of {} has no usable `{name}` field",
-                            entry.path
-                        ),
-                    })
-            };
-            let (package, version, arch) =
-                (field("Package")?, field("Version")?, field("Architecture")?);
-            let filename = pool_path(&package, &version, &arch);
-            let pool = PoolFile {
-                filename: filename.clone(),
-                source,
-                size: entry.size,
-                sha256,
-            };
-            if let Some(&i) = by_filename.get(&filename) {
-                if pkgs[i].pool.sha256 == sha256 {
-                    continue; // the same deb, shipped by two components
-                }
-                return Err(PublishError::DuplicatePackage {
-                    filename,
-                    first: pkgs[i].pool.source.clone(),
-                    second: pool.source,
+    let deb = Format::deb();
+    let mut found: Vec<Found> = Vec::new();
+    let mut used_manifests = BTreeSet::new();
+    for e in &stage.entries {
+        let key = format!("{} {}", e.name, e.version);
+        let rel = Layout::manifest_path(&e.name, &e.version, &deb);
+        let manifest = repo.path(&rel);
+        let dir = repo.path(&Layout::format_dir(&e.name, &e.version, &deb));
+        let stamp = std::fs::metadata(&manifest).ok().map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (
+                m.len(),
+                i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            )
+        });
+        let Some((len, mtime_ns)) = stamp else {
+            if !repo
+                .store()
+                .exists(&Layout::version_dir(&e.name, &e.version))
+            {
+                return Err(PublishError::MissingVersion {
+                    component: e.name.clone(),
+                    version: e.version.clone(),
                 });
             }
-            by_filename.insert(filename, pkgs.len());
-            pkgs.push(Pkg {
-                package,
-                version,
-                arch,
-                pool,
-                fields,
+            continue; // this version ships no deb
+        };
+        let cached = cache
+            .manifests
+            .get(&key)
+            .filter(|c| c.len == len && c.mtime_ns == mtime_ns);
+        let debs = match cached {
+            Some(c) => c.debs.clone(),
+            None => {
+                let m: Manifest = repo.read_yaml(&rel)?.value;
+                let mut debs = Vec::new();
+                for f in m.files.iter().filter(|f| f.path.ends_with(".deb")) {
+                    let sha = f.sha256.get().ok_or_else(|| PublishError::BadManifest {
+                        manifest: manifest.clone(),
+                        detail: format!(
+                            "the sha256 of {} is not valid ({}); regenerate the manifest with `berth add`",
+                            f.path,
+                            f.sha256.error().unwrap_or_default()
+                        ),
+                    })?;
+                    debs.push((f.path.clone(), f.size, sha.hex()));
+                }
+                cache.manifests.insert(
+                    key.clone(),
+                    CachedManifest {
+                        len,
+                        mtime_ns,
+                        debs: debs.clone(),
+                    },
+                );
+                debs
+            }
+        };
+        used_manifests.insert(key);
+        for (path, size, sha) in debs {
+            let sha256 = Sha256Digest::parse(&sha).map_err(|e| PublishError::BadManifest {
+                manifest: manifest.clone(),
+                detail: e.to_string(),
+            })?;
+            found.push(Found {
+                source: dir.join(&path),
+                manifest: manifest.clone(),
+                size,
+                sha256,
             });
         }
     }
-    cache.debs.retain(|k, _| used.contains(k));
-    pkgs.sort_by(|a, b| {
-        (&a.package, &a.arch, &a.version, &a.pool.filename).cmp(&(
+    cache.manifests.retain(|k, _| used_manifests.contains(k));
+
+    // 2. Debs the cache does not describe: read their control paragraphs, in parallel.
+    let mut todo: Vec<&Found> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in &found {
+        let key = f.sha256.hex();
+        if !cache.debs.contains_key(&key) && seen.insert(key) {
+            todo.push(f);
+        }
+    }
+    let debs_read = todo.len();
+    let described = parallel_map(&todo, |f| {
+        describe(f.source.as_path(), &f.manifest, f.size, f.sha256)
+    });
+    for (f, d) in todo.iter().zip(described) {
+        cache.debs.insert(f.sha256.hex(), d?);
+    }
+
+    // 3. One stanza per pool file.
+    let mut by_filename: BTreeMap<&str, (&Found, &CachedDeb)> = BTreeMap::new();
+    let mut used_debs = BTreeSet::new();
+    for f in &found {
+        let key = f.sha256.hex();
+        let d = cache.debs.get(&key).expect("every deb was described above");
+        if let Some((other, _)) = by_filename.get(d.filename.as_str()) {
+            if other.sha256 == f.sha256 {
+                continue; // the same deb, shipped by two components
+            }
+            return Err(PublishError::DuplicatePackage {
+                filename: d.filename.clone(),
+                first: other.source.clone(),
+                second: f.source.clone(),
+            });
+        }
+        by_filename.insert(&d.filename, (f, d));
+        used_debs.insert(key);
+    }
+    let mut pkgs: Vec<(&Found, &CachedDeb)> = by_filename.into_values().collect();
+    pkgs.sort_by(|(_, a), (_, b)| {
+        (&a.package, &a.architecture, &a.version, &a.filename).cmp(&(
             &b.package,
-            &b.arch,
+            &b.architecture,
             &b.version,
-            &b.pool.filename,
+            &b.filename,
         ))
     });
 
@@ -273,8 +390,8 @@ pub fn apt_index(
             .collect();
         set.extend(
             pkgs.iter()
-                .filter(|p| p.arch != "all")
-                .map(|p| p.arch.clone()),
+                .filter(|(_, d)| d.architecture != "all")
+                .map(|(_, d)| d.architecture.clone()),
         );
         set.into_iter().collect()
     } else {
@@ -284,25 +401,37 @@ pub fn apt_index(
         v
     };
 
-    let mut plain: Vec<(String, String)> = Vec::new();
+    // 4. Packages per architecture, in chunks cut after stanzas chosen by their package
+    //    name, so an added or removed package changes one chunk.
+    let mut per_arch: Vec<(String, Vec<String>)> = Vec::new();
     for arch in &architectures {
-        let mut text = String::new();
-        for p in pkgs.iter().filter(|p| &p.arch == arch || p.arch == "all") {
-            deb822::write_stanza(
-                &mut text,
-                &p.fields,
-                &[
-                    ("Filename", p.pool.filename.clone()),
-                    ("Size", p.pool.size.to_string()),
-                    ("SHA256", p.pool.sha256.hex()),
-                ],
-            );
+        let mut chunks = Vec::new();
+        let mut cur = String::new();
+        for (_, d) in pkgs
+            .iter()
+            .filter(|(_, d)| &d.architecture == arch || d.architecture == "all")
+        {
+            cur.push_str(&d.stanza);
+            if cur.len() >= CHUNK_MAX || cut_after(&d.package) {
+                chunks.push(std::mem::take(&mut cur));
+            }
         }
-        plain.push((format!("{AREA}/binary-{arch}/Packages"), text));
+        if !cur.is_empty() || chunks.is_empty() {
+            chunks.push(cur);
+        }
+        per_arch.push((format!("{AREA}/binary-{arch}/Packages"), chunks));
     }
-    eprintln!("TIMING stanzas {:?}", t0.elapsed());
-    let files = compress_all(plain);
-    eprintln!("TIMING compress {:?}", t0.elapsed());
+    let pool: Vec<PoolFile> = pkgs
+        .iter()
+        .map(|(f, d)| PoolFile {
+            filename: d.filename.clone(),
+            source: f.source.clone(),
+            size: f.size,
+            sha256: f.sha256,
+        })
+        .collect();
+    cache.debs.retain(|k, _| used_debs.contains(k));
+    let files = compress_chunks(per_arch, &mut cache.chunks);
 
     let date = opts.date.unwrap_or_else(release_date);
     let release = release_text(opts, stage, &architectures, date, &files);
@@ -311,7 +440,7 @@ pub fn apt_index(
         .as_ref()
         .map(|k| k.clearsign(&release))
         .transpose()?;
-    let mut pool: Vec<PoolFile> = pkgs.into_iter().map(|p| p.pool).collect();
+    let mut pool = pool;
     pool.sort_by(|a, b| a.filename.cmp(&b.filename));
     Ok(AptIndex {
         files,
@@ -323,30 +452,140 @@ pub fn apt_index(
     })
 }
 
-/// Plain, gzip and xz variants of every Packages file, compressed on parallel threads.
-fn compress_all(plain: Vec<(String, String)>) -> Vec<IndexFile> {
-    let compressed: Vec<(Vec<u8>, Vec<u8>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = plain
-            .iter()
-            .map(|(_, text)| {
-                let bytes = text.as_bytes();
-                let gz = s.spawn(move || gzip(bytes));
-                let xz = s.spawn(move || xz(bytes));
-                (gz, xz)
+/// Chunks end after at most this many bytes…
+const CHUNK_MAX: usize = 64 << 10;
+
+/// …or after a package whose name hashes to 0 mod 32 (content-defined boundaries).
+fn cut_after(package: &str) -> bool {
+    let h = package.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    h % 32 == 0
+}
+
+/// Reads a deb's control paragraph and makes its stanza.
+fn describe(
+    source: &Utf8Path,
+    manifest: &Utf8Path,
+    size: u64,
+    sha256: Sha256Digest,
+) -> Result<CachedDeb> {
+    let info = berth_formats::inspect_deb(source, None)?;
+    if info.file.sha256 != sha256 {
+        return Err(PublishError::DigestMismatch {
+            path: source.to_owned(),
+            manifest: manifest.to_owned(),
+            expected: sha256,
+            actual: info.file.sha256,
+        });
+    }
+    let fields = deb822::parse_paragraph(&info.control_text);
+    let field = |name: &str| {
+        deb822::get(&fields, name)
+            .filter(|v| is_safe(v))
+            .map(str::to_owned)
+            .ok_or_else(|| PublishError::BadManifest {
+                manifest: manifest.to_owned(),
+                detail: format!("the control file of {source} has no usable `{name}` field"),
+            })
+    };
+    let (package, version, architecture) =
+        (field("Package")?, field("Version")?, field("Architecture")?);
+    let filename = pool_path(&package, &version, &architecture);
+    let mut stanza = String::new();
+    deb822::write_stanza(
+        &mut stanza,
+        &fields,
+        &[
+            ("Filename", filename.clone()),
+            ("Size", size.to_string()),
+            ("SHA256", sha256.hex()),
+        ],
+    );
+    Ok(CachedDeb {
+        package,
+        version,
+        architecture,
+        filename,
+        stanza,
+    })
+}
+
+/// `f` over `items` on as many threads as there are cores, results in order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            break;
+                        };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
             })
             .collect();
         handles
             .into_iter()
-            .map(|(gz, xz)| {
-                (
-                    gz.join().expect("gzip into memory does not panic"),
-                    xz.join().expect("xz into memory does not panic"),
-                )
-            })
+            .flat_map(|h| h.join().expect("a worker does not panic"))
             .collect()
     });
-    let mut files = Vec::with_capacity(plain.len() * 3);
-    for ((path, text), (gz, xz)) in plain.into_iter().zip(compressed) {
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Plain, gzip and xz variants of every Packages file. Chunks already compressed (in
+/// `chunks`) are reused; the others are compressed on parallel threads. `chunks` keeps
+/// exactly the chunks used.
+fn compress_chunks(
+    per_arch: Vec<(String, Vec<String>)>,
+    chunks: &mut BTreeMap<String, CompressedChunk>,
+) -> Vec<IndexFile> {
+    use sha2::Digest as _;
+    let keyed: Vec<Vec<(String, String)>> = per_arch
+        .iter()
+        .map(|(_, cs)| {
+            cs.iter()
+                .map(|c| (hex::encode(sha2::Sha256::digest(c.as_bytes())), c.clone()))
+                .collect()
+        })
+        .collect();
+    let mut missing: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, text) in keyed.iter().flatten() {
+        if !chunks.contains_key(key) {
+            missing.insert(key, text);
+        }
+    }
+    let missing: Vec<(&str, &str)> = missing.into_iter().collect();
+    let done = parallel_map(&missing, |(_, text)| CompressedChunk {
+        gz: gzip(text.as_bytes()),
+        xz: xz(text.as_bytes()),
+    });
+    for ((key, _), c) in missing.iter().zip(done) {
+        chunks.insert((*key).to_owned(), c);
+    }
+    let used: BTreeSet<&String> = keyed.iter().flatten().map(|(k, _)| k).collect();
+    chunks.retain(|k, _| used.contains(k));
+    let mut files = Vec::with_capacity(per_arch.len() * 3);
+    for ((path, _), parts) in per_arch.into_iter().zip(&keyed) {
+        let (mut plain, mut gz, mut xz) = (Vec::new(), Vec::new(), Vec::new());
+        for (key, text) in parts {
+            let c = &chunks[key];
+            plain.extend_from_slice(text.as_bytes());
+            gz.extend_from_slice(&c.gz);
+            xz.extend_from_slice(&c.xz);
+        }
         files.push(IndexFile {
             path: format!("{path}.gz"),
             bytes: gz,
@@ -355,10 +594,7 @@ fn compress_all(plain: Vec<(String, String)>) -> Vec<IndexFile> {
             path: format!("{path}.xz"),
             bytes: xz,
         });
-        files.push(IndexFile {
-            path,
-            bytes: text.into_bytes(),
-        });
+        files.push(IndexFile { path, bytes: plain });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
@@ -488,6 +724,8 @@ pub fn publish(
         });
     }
     cache.stage = Some(stage_name);
+    let chunk_dir = out.join(CHUNK_DIR);
+    cache.load_chunks(&chunk_dir);
     let index = apt_index(repo, stage, &mut cache, opts)?;
 
     // 1. The pool: every deb of the stage in place before any index names it.
@@ -554,6 +792,7 @@ pub fn publish(
         .iter()
         .map(|p| (p.filename.clone(), p.sha256.hex()))
         .collect();
+    cache.save_chunks(&chunk_dir)?;
     cache.save(&cache_path)?;
     Ok(report)
 }
@@ -594,15 +833,25 @@ mod tests {
     fn compression_round_trips() {
         use std::io::Read;
         let text = "Package: a\n\n".repeat(100);
-        let files = compress_all(vec![("main/binary-amd64/Packages".into(), text.clone())]);
+        let half = "Package: b\n\n".repeat(50);
+        let mut chunks = BTreeMap::new();
+        let files = compress_chunks(
+            vec![(
+                "main/binary-amd64/Packages".into(),
+                vec![text.clone(), half.clone()],
+            )],
+            &mut chunks,
+        );
+        let text = text + &half;
+        assert_eq!(chunks.len(), 2);
         assert_eq!(files.len(), 3);
         let mut out = String::new();
-        flate2::read::GzDecoder::new(&files[1].bytes[..])
+        flate2::read::MultiGzDecoder::new(&files[1].bytes[..])
             .read_to_string(&mut out)
             .expect("gunzip");
         assert_eq!(out, text);
         let mut out = String::new();
-        lzma_rust2::XzReader::new(&files[2].bytes[..], false)
+        lzma_rust2::XzReader::new(&files[2].bytes[..], true)
             .read_to_string(&mut out)
             .expect("unxz");
         assert_eq!(out, text);

@@ -64,6 +64,18 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
         berth_ingest::AddError::Format(f) => Failure::Negative(Some(f.to_string())),
         other => Failure::Negative(Some(other.to_string())),
     })?;
+    if !outcome.unchanged() {
+        let formats: Vec<String> = outcome.formats.iter().map(|f| f.0.to_string()).collect();
+        let event =
+            berth_notify::Event::new(berth_notify::EventKind::Added, outcome.component.clone())
+                .with_version(outcome.version.clone())
+                .with_detail(format!("formats: {}", formats.join(", ")));
+        let event = match std::env::var(berth_notify::PIPELINE_URL_ENV) {
+            Ok(u) if !u.is_empty() => event.with_pipeline_url(u),
+            _ => event,
+        };
+        super::notify_quietly(&repo, &event);
+    }
     let view = AddView {
         component: outcome.component.to_string(),
         version: outcome.version.to_string(),

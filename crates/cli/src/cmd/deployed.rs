@@ -17,8 +17,32 @@ pub fn run(cli: &Cli, args: &DeployedArgs) -> crate::CmdResult {
         "deployed",
     )?;
     let repo = super::open_repo(cli)?;
-    let stage = Stage::new(repo.config(), &args.domain, args.env.as_deref())?;
+    let stage = match &args.tag {
+        Some(tag) => {
+            berth_promote::PromotionTag::parse(tag)?.stage(&repo, args.domain.as_deref())?
+        }
+        None => {
+            let domain = args
+                .domain
+                .as_deref()
+                .ok_or_else(|| crate::Failure::usage("give --domain DOMAIN, or --tag TAG"))?;
+            Stage::new(repo.config(), domain, args.env.as_deref())?
+        }
+    };
     let d = deployed(&repo, &stage)?;
+    if let Some(name) = &args.component {
+        // Just the version, for `VERSION=$(berth deployed … --component C)`.
+        let c = repo.resolve_component(name)?;
+        return match d.components.iter().find(|e| e.name == c) {
+            Some(e) => {
+                output::out(&format!("{}\n", e.version));
+                Ok(())
+            }
+            None => Err(crate::Failure::Negative(Some(format!(
+                "{stage} runs no version of {c}"
+            )))),
+        };
+    }
     if let Some(text) = output::machine(cli.format, &d)? {
         output::out(&text);
     } else if d.components.is_empty() {

@@ -53,3 +53,47 @@ pub fn dispatch(cli: &Cli) -> crate::CmdResult {
 pub fn open_repo(cli: &Cli) -> Result<Repository, Failure> {
     Repository::locate(cli.repo.as_deref()).map_err(Failure::from)
 }
+
+/// Posts `event` to its owner's Slack channel when a webhook is configured. A failure is a
+/// warning on stderr and never changes the command's outcome.
+pub fn notify_quietly(repo: &Repository, event: &berth_notify::Event) {
+    match berth_notify::notify(repo, event) {
+        Ok(_) => {}
+        Err(e) => crate::output::warning(&format!(
+            "the `{}` notification was not delivered: {e}",
+            event.kind
+        )),
+    }
+}
+
+/// The notification of a promotion, rollback or refusal.
+pub fn promotion_notification(
+    ev: &berth_promote::PromotionEvent,
+    pipeline_url: Option<&str>,
+) -> Option<berth_notify::Event> {
+    use berth_notify::{Event, EventKind};
+    let kind = match (&ev.refused, ev.action) {
+        (Some(_), _) => EventKind::PromotionRefused,
+        (None, berth_model::AuditAction::Promote) => EventKind::Promoted,
+        (None, berth_model::AuditAction::Rollback) => EventKind::RolledBack,
+    };
+    let component = berth_model::ComponentPath::parse(&ev.component).ok()?;
+    let mut event = Event::new(kind, component)
+        .with_stage(ev.domain.clone(), ev.environment.clone())
+        .with_actor(ev.actor.clone());
+    if let Ok(v) = berth_model::Version::parse(&ev.version) {
+        event = event.with_version(v);
+    }
+    let detail = match (&ev.refused, &ev.reason) {
+        (Some(r), _) => Some(format!("{r}")),
+        (None, Some(reason)) => Some(reason.clone()),
+        (None, None) => None,
+    };
+    if let Some(d) = detail {
+        event = event.with_detail(d);
+    }
+    if let Some(u) = pipeline_url {
+        event = event.with_pipeline_url(u);
+    }
+    Some(event)
+}

@@ -69,7 +69,20 @@ fn event(repo: &Repository, args: &NotifyArgs) -> Result<Event, Failure> {
         .event
         .parse()
         .map_err(|e: berth_notify::UnknownEvent| Failure::usage(e.to_string()))?;
-    let mut event = Event::new(kind, component(repo, &args.component)?);
+    if let Some(tag) = &args.tag {
+        // Everything from the tag; the stage as `berth promote --tag` resolves it.
+        let t = berth_promote::PromotionTag::parse(tag)?;
+        let stage = t.stage(repo, args.domain.as_deref())?;
+        let mut event = Event::new(kind, t.component).with_version(t.version);
+        event.domain = Some(stage.domain.clone());
+        event.env = Some(stage.env.clone());
+        return Ok(fill(event, args));
+    }
+    let name = args
+        .component
+        .as_deref()
+        .ok_or_else(|| Failure::usage("give COMPONENT, or --tag TAG"))?;
+    let mut event = Event::new(kind, component(repo, name)?);
     if let Some(v) = &args.version {
         event.version = Some(Version::parse(v)?);
     }
@@ -79,6 +92,11 @@ fn event(repo: &Repository, args: &NotifyArgs) -> Result<Event, Failure> {
     if let Some(e) = &args.env {
         event.env = Some(EnvName::parse(e)?);
     }
+    Ok(fill(event, args))
+}
+
+/// Actor, detail and pipeline URL, from the flags or the environment.
+fn fill(mut event: Event, args: &NotifyArgs) -> Event {
     let non_empty = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     event.actor = args.actor.clone().and_then(non_empty).or_else(|| {
         ACTOR_VARS
@@ -91,7 +109,7 @@ fn event(repo: &Repository, args: &NotifyArgs) -> Result<Event, Failure> {
         .clone()
         .and_then(non_empty)
         .or_else(|| std::env::var(PIPELINE_URL_ENV).ok().and_then(non_empty));
-    Ok(event)
+    event
 }
 
 /// The component: an existing one (full path or unique last segment), or a path that does

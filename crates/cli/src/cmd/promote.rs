@@ -17,6 +17,9 @@ impl From<PromoteError> for Failure {
                 Failure::Negative(Some(e.to_string()))
             }
             PromoteError::Index(ie) => ie.into(),
+            PromoteError::BadTag { .. } | PromoteError::AmbiguousDomain { .. } => {
+                Failure::usage(e.to_string())
+            }
             other => Failure::Error(other.to_string()),
         }
     }
@@ -25,10 +28,27 @@ impl From<PromoteError> for Failure {
 pub fn run(cli: &Cli, args: &PromoteArgs) -> crate::CmdResult {
     check_format(cli)?;
     let repo = super::open_repo(cli)?;
-    let to = Stage::new(repo.config(), &args.domain, Some(&args.env))?;
+    if let Some(tag) = &args.tag {
+        let t = berth_promote::PromotionTag::parse(tag)?;
+        let stage = t.stage(&repo, args.domain.as_deref())?;
+        let req = Request::one(stage, t.component.as_str(), &t.version.to_string());
+        let cx = context(
+            args.actor.as_deref(),
+            &args.approved_by,
+            args.reason.as_ref(),
+            &args.evidence,
+        );
+        return run_request(cli, &repo, &req, &cx, args.dry_run);
+    }
+    let (Some(domain), Some(env)) = (args.domain.as_deref(), args.env.as_deref()) else {
+        return Err(Failure::usage(
+            "give --domain DOMAIN --env ENV, or --tag TAG",
+        ));
+    };
+    let to = Stage::new(repo.config(), domain, Some(env))?;
     let req = match &args.from {
         Some(from) => {
-            let from = Stage::new(repo.config(), &args.domain, Some(from))?;
+            let from = Stage::new(repo.config(), domain, Some(from))?;
             Request::whole_stage(from, to, args.targets.clone())
         }
         None => match args.targets.as_slice() {
@@ -91,6 +111,13 @@ pub(super) fn run_request(
     } else {
         execute(repo, &health, req, cx)?
     };
+    if !dry_run {
+        for ev in outcome.events(cx) {
+            if let Some(event) = super::promotion_notification(&ev, cx.pipeline_url.as_deref()) {
+                super::notify_quietly(repo, &event);
+            }
+        }
+    }
     let plan = &outcome.plan;
     let diff = plan.diff()?;
     let mut value = serde_json::to_value(&outcome)
