@@ -508,26 +508,15 @@ fn stage_debs(
         infos.insert(name, info);
     }
     let files: Vec<FileEntry> = infos.iter().map(|(n, i)| entry(n, &i.file)).collect();
-    let (first_name, first) = infos.iter().next().ok_or(AddError::NoArtifacts)?;
-    let _ = first_name;
-    let manifest = Manifest {
-        format: Checked::Valid(Format::deb()),
-        version: Checked::Valid(req.version.clone()),
-        base_image: None,
-        sha256: Checked::Valid(set_digest(&files)),
-        built_at: None,
-        labels: BTreeMap::new(),
-        image_id: None,
-        platforms: Vec::new(),
-        deb: Some(DebFields {
-            package: first.package.clone(),
-            version: first.version.clone(),
-            architecture: first.architecture.to_string(),
-            depends: first.depends.clone(),
-            installed_size: first.installed_size,
-        }),
-        files,
+    let first = infos.values().next().ok_or(AddError::NoArtifacts)?;
+    let deb = DebFields {
+        package: first.package.clone(),
+        version: first.version.clone(),
+        architecture: first.architecture.to_string(),
+        depends: first.depends.clone(),
+        installed_size: first.installed_size,
     };
+    let manifest = file_set_manifest(Format::deb(), &req.version, files, Some(deb));
     write_manifest(&dir, &manifest)?;
     Ok(Staged {
         format: Format::deb(),
@@ -562,18 +551,7 @@ fn stage_generic(
         files.push(entry(&name, &d));
     }
     files.sort();
-    let manifest = Manifest {
-        format: Checked::Valid(Format::generic()),
-        version: Checked::Valid(req.version.clone()),
-        base_image: None,
-        sha256: Checked::Valid(set_digest(&files)),
-        built_at: None,
-        labels: BTreeMap::new(),
-        image_id: None,
-        platforms: Vec::new(),
-        deb: None,
-        files,
-    };
+    let manifest = file_set_manifest(Format::generic(), &req.version, files, None);
     write_manifest(&dir, &manifest)?;
     Ok(Staged {
         format: Format::generic(),
@@ -582,6 +560,22 @@ fn stage_generic(
         archs: Vec::new(),
         what: "files",
     })
+}
+
+/// The manifest of a deb or generic format: files, and the digest of the set.
+fn file_set_manifest(format: Format, version: &Version, files: Vec<FileEntry>, deb: Option<DebFields>) -> Manifest {
+    Manifest {
+        format: Checked::Valid(format),
+        version: Checked::Valid(version.clone()),
+        base_image: None,
+        sha256: Checked::Valid(set_digest(&files)),
+        built_at: None,
+        labels: BTreeMap::new(),
+        image_id: None,
+        platforms: Vec::new(),
+        deb,
+        files,
+    }
 }
 
 fn entry(name: &str, d: &FileDigest) -> FileEntry {

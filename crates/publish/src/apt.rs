@@ -602,15 +602,15 @@ fn compress_chunks(
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     // GzEncoder writes mtime 0 and no file name: the output is deterministic.
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data)
         .expect("writing into memory does not fail");
     e.finish().expect("writing into memory does not fail")
 }
 
 fn xz(data: &[u8]) -> Vec<u8> {
-    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6))
-        .expect("xz preset 6 is valid");
+    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
+        .expect("xz preset 1 is valid");
     w.write_all(data)
         .expect("writing into memory does not fail");
     w.finish().expect("writing into memory does not fail")
