@@ -6,12 +6,15 @@
 //!   dists/<suite>/InRelease                     Release, clearsigned (with a key)
 //!   dists/<suite>/main/binary-<arch>/Packages   (+ .gz, .xz)
 //!   pool/main/<p>/<package>/<package>_<version>_<arch>.deb
-//!   .berth-publish-cache.json                   sha256 of a deb -> its control paragraph
+//!   .berth-publish-cache.json                   deb sha256 -> stanza; manifest stamps
+//!   .berth-publish-chunks/<sha256>.gz           compressed chunks of Packages.gz
 //! ```
 //!
-//! Incremental: a deb whose sha256 (from its manifest.yaml) is in the cache is not opened
-//! again; its stanza is the cached control paragraph plus Filename, Size and SHA256 from
-//! the manifest. Only new debs are read.
+//! Incremental: a manifest.yaml whose size and mtime are unchanged is not parsed again,
+//! and a deb whose sha256 is in the cache is not opened again (its stanza, built from
+//! its control paragraph plus Filename, Size and SHA256, is cached). Packages.gz is a
+//! multi-member gzip file of content-defined chunks, so only the chunks a change touches
+//! are recompressed; Packages.xz is recompressed whole (apt reads one xz stream only).
 //!
 //! Atomic for a client: new pool files are placed first (hard links where the filesystem
 //! allows, else copies; each placed by rename), then the new `dists/` (built complete in a
@@ -120,16 +123,14 @@ pub struct CachedManifest {
     pub debs: Vec<(String, u64, String)>,
 }
 
-/// One chunk of a Packages file, compressed: a gzip member and an xz stream. The
-/// compressed Packages files are these concatenated (gzip and xz both define a file of
-/// several members/streams as their concatenation; apt, gzip and xz read them), so a
-/// change recompresses only the chunks it touches.
+/// One chunk of a Packages file, compressed as a gzip member. Packages.gz is these
+/// members concatenated (a multi-member gzip file, which apt, zlib and gzip read whole),
+/// so a change recompresses only the chunks it touches. (Not so for xz: apt stops
+/// reading after the first xz stream, so Packages.xz is compressed whole.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompressedChunk {
     /// gzip member.
     pub gz: Vec<u8>,
-    /// xz stream.
-    pub xz: Vec<u8>,
 }
 
 const CACHE_VERSION: u32 = 2;
@@ -167,12 +168,8 @@ impl AptCache {
             let Some(key) = name.strip_suffix(".gz") else {
                 continue;
             };
-            if let (Ok(gz), Ok(xz)) = (
-                std::fs::read(dir.join(&name)),
-                std::fs::read(dir.join(format!("{key}.xz"))),
-            ) {
-                self.chunks
-                    .insert(key.to_owned(), CompressedChunk { gz, xz });
+            if let Ok(gz) = std::fs::read(dir.join(&name)) {
+                self.chunks.insert(key.to_owned(), CompressedChunk { gz });
             }
         }
     }
@@ -188,11 +185,9 @@ impl AptCache {
             on_disk.insert(entry.file_name().to_string_lossy().into_owned());
         }
         for (key, c) in &self.chunks {
-            for (ext, bytes) in [("xz", &c.xz), ("gz", &c.gz)] {
-                let name = format!("{key}.{ext}");
-                if !on_disk.remove(&name) {
-                    fsutil::write_new(&dir.join(&name), bytes)?;
-                }
+            let name = format!("{key}.gz");
+            if !on_disk.remove(&name) {
+                fsutil::write_new(&dir.join(&name), &c.gz)?;
             }
         }
         for stale in on_disk {
@@ -570,22 +565,26 @@ fn compress_chunks(
     let missing: Vec<(&str, &str)> = missing.into_iter().collect();
     let done = parallel_map(&missing, |(_, text)| CompressedChunk {
         gz: gzip(text.as_bytes()),
-        xz: xz(text.as_bytes()),
     });
     for ((key, _), c) in missing.iter().zip(done) {
         chunks.insert((*key).to_owned(), c);
     }
     let used: BTreeSet<&String> = keyed.iter().flatten().map(|(k, _)| k).collect();
     chunks.retain(|k, _| used.contains(k));
-    let mut files = Vec::with_capacity(per_arch.len() * 3);
+    let mut assembled = Vec::with_capacity(per_arch.len());
     for ((path, _), parts) in per_arch.into_iter().zip(&keyed) {
-        let (mut plain, mut gz, mut xz) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut plain, mut gz) = (Vec::new(), Vec::new());
         for (key, text) in parts {
-            let c = &chunks[key];
             plain.extend_from_slice(text.as_bytes());
-            gz.extend_from_slice(&c.gz);
-            xz.extend_from_slice(&c.xz);
+            gz.extend_from_slice(&chunks[key].gz);
         }
+        assembled.push((path, plain, gz));
+    }
+    // apt's xz reader stops after the first stream, so Packages.xz is one stream over
+    // the whole text (compressed on parallel threads, one per architecture).
+    let xzs = parallel_map(&assembled, |(_, plain, _)| xz(plain));
+    let mut files = Vec::with_capacity(assembled.len() * 3);
+    for ((path, plain, gz), xz) in assembled.into_iter().zip(xzs) {
         files.push(IndexFile {
             path: format!("{path}.gz"),
             bytes: gz,
@@ -851,7 +850,7 @@ mod tests {
             .expect("gunzip");
         assert_eq!(out, text);
         let mut out = String::new();
-        lzma_rust2::XzReader::new(&files[2].bytes[..], true)
+        lzma_rust2::XzReader::new(&files[2].bytes[..], false)
             .read_to_string(&mut out)
             .expect("unxz");
         assert_eq!(out, text);
