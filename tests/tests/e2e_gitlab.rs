@@ -277,7 +277,13 @@ fn a_malformed_tag_is_refused_with_the_expected_form() {
 fn promote_rollback_and_add_notify_the_owner_when_a_webhook_is_configured() {
     let (_g, root) = example_repo();
     let receiver = slack::Receiver::start(
-        vec![slack::Reply::ok(), slack::Reply::ok(), slack::Reply::status(500, "down"), slack::Reply::status(500, "down"), slack::Reply::status(500, "down")],
+        vec![
+            slack::Reply::ok(),
+            slack::Reply::ok(),
+            slack::Reply::status(500, "down"),
+            slack::Reply::status(500, "down"),
+            slack::Reply::status(500, "down"),
+        ],
         Duration::from_secs(60),
     );
     let with_hook = |args: &[&str]| {
@@ -288,27 +294,81 @@ fn promote_rollback_and_add_notify_the_owner_when_a_webhook_is_configured() {
             .args(args)
             .output()
             .expect("berth runs");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     // A promotion that lands: `promoted`.
-    let (code, _, err) = with_hook(&["promote", "common-utils", "1.3.0", "--domain", "cloud", "--env", "staging"]);
+    let (code, _, err) = with_hook(&[
+        "promote",
+        "common-utils",
+        "1.3.0",
+        "--domain",
+        "cloud",
+        "--env",
+        "staging",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     // A refused one (no approval for prod): `promotion-refused`, and still exit 1.
-    let (code, _, err) = with_hook(&["promote", "common-utils", "1.3.0", "--domain", "cloud", "--env", "prod"]);
+    let (code, _, err) = with_hook(&[
+        "promote",
+        "common-utils",
+        "1.3.0",
+        "--domain",
+        "cloud",
+        "--env",
+        "prod",
+    ]);
     assert_eq!(code, Some(1), "{err}");
     // The webhook is down for the next one: the add stands, a warning says so.
     let notes = root.join("NOTES.txt");
     std::fs::write(&notes, "notes\n").expect("write");
-    let (code, out, err) = with_hook(&["add", "ran/oam/ms-cell-config", "2.2.0", "--generic", notes.as_str(), "--from-previous"]);
+    let (code, out, err) = with_hook(&[
+        "add",
+        "ran/oam/ms-cell-config",
+        "2.2.0",
+        "--generic",
+        notes.as_str(),
+        "--from-previous",
+    ]);
     assert_eq!(code, Some(0), "{out}{err}");
-    assert!(err.contains("warning") && err.contains("not delivered"), "{err}");
-    assert!(!err.contains(slack::TOKEN) && !out.contains(slack::TOKEN), "the webhook must never be printed");
-    assert!(root.join("components/ran/oam/ms-cell-config/versions/2.2.0/generic/manifest.yaml").exists());
+    assert!(
+        err.contains("warning") && err.contains("not delivered"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(slack::TOKEN) && !out.contains(slack::TOKEN),
+        "the webhook must never be printed"
+    );
+    assert!(
+        root.join("components/ran/oam/ms-cell-config/versions/2.2.0/generic/manifest.yaml")
+            .exists()
+    );
     let seen = receiver.finish();
-    let texts: Vec<String> = seen.iter().map(|r| r.body["text"].as_str().unwrap_or_default().to_owned()).collect();
-    assert_eq!(seen.len(), 5, "promoted, refused, then three attempts for added: {texts:?}");
-    assert!(seen[0].body["channel"] == "#core-platform", "{}", seen[0].body);
-    assert!(texts[0].contains("common-utils") && texts[0].to_lowercase().contains("promot"), "{texts:?}");
+    let texts: Vec<String> = seen
+        .iter()
+        .map(|r| r.body["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        seen.len(),
+        5,
+        "promoted, refused, then three attempts for added: {texts:?}"
+    );
+    assert!(
+        seen[0].body["channel"] == "#core-platform",
+        "{}",
+        seen[0].body
+    );
+    assert!(
+        texts[0].contains("common-utils") && texts[0].to_lowercase().contains("promot"),
+        "{texts:?}"
+    );
     assert!(texts[1].to_lowercase().contains("refused"), "{texts:?}");
-    assert!(seen[2].body["channel"] == "#ran-oam-alerts", "{}", seen[2].body);
+    assert!(
+        seen[2].body["channel"] == "#ran-oam-alerts",
+        "{}",
+        seen[2].body
+    );
 }

@@ -563,7 +563,12 @@ fn stage_generic(
 }
 
 /// The manifest of a deb or generic format: files, and the digest of the set.
-fn file_set_manifest(format: Format, version: &Version, files: Vec<FileEntry>, deb: Option<DebFields>) -> Manifest {
+fn file_set_manifest(
+    format: Format,
+    version: &Version,
+    files: Vec<FileEntry>,
+    deb: Option<DebFields>,
+) -> Manifest {
     Manifest {
         format: Checked::Valid(format),
         version: Checked::Valid(version.clone()),
