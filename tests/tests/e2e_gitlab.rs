@@ -5,7 +5,6 @@
 //! successful promotion, received by a local HTTP listener.
 
 #[path = "../../crates/notify/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod slack;
 
 use std::process::Command;

@@ -105,6 +105,14 @@ pub fn synth_repo(
     Ok(out)
 }
 
+/// The workspace root (xtask runs from it through the cargo alias).
+pub fn workspace_root() -> Utf8PathBuf {
+    Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Utf8Path::to_owned)
+        .unwrap_or_default()
+}
+
 fn wanted(args: &BenchArgs, name: &str) -> bool {
     args.only.as_deref().is_none_or(|o| name.contains(o))
 }

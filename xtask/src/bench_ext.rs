@@ -3,7 +3,9 @@
 
 use std::io::Write;
 use std::process::Command;
+use std::time::Duration;
 
+use berth_model::{ComponentsIndex, yaml};
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest as _, Sha256};
 
@@ -39,6 +41,9 @@ fn wanted(args: &BenchArgs, name: &str) -> bool {
 pub fn more(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     if wanted(args, "add") {
         add_rows(args, rows)?;
+    }
+    if wanted(args, "latest") || wanted(args, "index") || wanted(args, "validate") {
+        repo_rows(args, rows)?;
     }
     Ok(())
 }
@@ -245,5 +250,237 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
         samples: sha256sum,
     });
     fs_err::remove_dir_all(&repo).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn median_secs(s: &[Duration]) -> f64 {
+    let mut v = s.to_vec();
+    v.sort();
+    v.get(v.len() / 2).map_or(0.0, Duration::as_secs_f64)
+}
+
+/// Runs a shell command whose exit 1 is an answer (`berth validate` with findings), not a
+/// failure: any other status fails.
+fn sh_findings_ok(cmd: &str) -> Result<(), String> {
+    let st = Command::new("sh")
+        .args(["-c", cmd])
+        .status()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    match st.code() {
+        Some(0 | 1) => Ok(()),
+        _ => Err(format!("`{cmd}` failed: {st}")),
+    }
+}
+
+/// The standard output of a shell command, trimmed; fails on a non-zero exit.
+fn sh_out(cmd: &str) -> Result<String, String> {
+    let out = Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{cmd}` failed: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// An absolute form of `p` (commands below change directory).
+fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf, String> {
+    let abs = std::path::absolute(p).map_err(|e| format!("{p}: {e}"))?;
+    Utf8PathBuf::from_path_buf(abs).map_err(|p| format!("{} is not UTF-8", p.display()))
+}
+
+/// The rows of `index/components.yaml` in `repo`.
+fn read_index(repo: &Utf8Path) -> Result<ComponentsIndex, String> {
+    let path = repo.join("index/components.yaml");
+    let bytes = fs_err::read(&path).map_err(|e| e.to_string())?;
+    yaml::from_slice::<ComponentsIndex>(&path, &bytes)
+        .map(|l| l.value)
+        .map_err(|e| e.to_string())
+}
+
+/// Fills the index of `repo` with `berth index` unless it already has rows.
+fn ensure_index(berth: &Utf8Path, repo: &Utf8Path) -> Result<ComponentsIndex, String> {
+    let index = read_index(repo)?;
+    if !index.components.is_empty() {
+        return Ok(index);
+    }
+    eprintln!("bench: berth index on {repo} …");
+    sh(&format!("{berth} --repo {repo} index > /dev/null"))?;
+    read_index(repo)
+}
+
+/// `berth index`, `berth latest` (beside the seed's Python helper) and `berth validate`
+/// (metadata only beside `find | xargs cat`; `--verify-artifacts` on a warm hash cache beside
+/// the metadata-only run).
+fn repo_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
+    let berth = absolute(&berth_release()?)?;
+    let repo = absolute(&crate::bench::synth_repo(&args.dir, 10_000, 10, false)?)?;
+    let shape = "10,000 components x 10 versions";
+    let cat_yaml = format!("find {repo} -name '*.yaml' -print0 | xargs -0 cat > /dev/null");
+    // Warm the page cache so every row measures the same (warm) state.
+    sh(&cat_yaml)?;
+    if wanted(args, "index") {
+        index_rows(args, rows, &berth, &repo, shape)?;
+    }
+    if wanted(args, "latest") {
+        latest_rows(args, rows, &berth, &repo)?;
+    }
+    if wanted(args, "validate") {
+        ensure_index(&berth, &repo)?;
+        let validate = format!("{berth} --repo {repo} validate --format json > /dev/null");
+        sh_findings_ok(&validate)?;
+        let ours = time(args.runs, || sh_findings_ok(&validate))?;
+        let floor = time(args.runs, || sh(&cat_yaml))?;
+        let ratio = median_secs(&ours) / median_secs(&floor).max(1e-9);
+        rows.push(Row {
+            name: "validate: metadata only, 100,000 versions".into(),
+            samples: ours,
+            note: format!(
+                "{shape}; {ratio:.2}x the floor below (target <= 3x); --format json > /dev/null"
+            ),
+        });
+        rows.push(Row {
+            name: "floor: find -name '*.yaml' | xargs cat".into(),
+            samples: floor,
+            note: format!("{shape}; the same files, read by coreutils"),
+        });
+        verify_rows(args, rows, &berth)?;
+    }
+    Ok(())
+}
+
+fn index_rows(
+    args: &BenchArgs,
+    rows: &mut Vec<Row>,
+    berth: &Utf8Path,
+    repo: &Utf8Path,
+    shape: &str,
+) -> Result<(), String> {
+    let index_file = repo.join("index/components.yaml");
+    let cmd = format!("{berth} --repo {repo} index > /dev/null");
+    // The first run on a fresh repository: from the empty index the generator writes.
+    let empty = yaml::to_canonical(&ComponentsIndex::default()).map_err(|e| e.to_string())?;
+    fs_err::write(&index_file, empty).map_err(|e| e.to_string())?;
+    let first = time(1, || sh(&cmd))?;
+    let rows_n = read_index(repo)?.components.len();
+    // `berth index` writes only when the bytes differ: the later runs are the steady state
+    // a CI job sees, and must leave the file alone.
+    let mtime = || {
+        fs_err::metadata(&index_file)
+            .and_then(|m| m.modified())
+            .map_err(|e| e.to_string())
+    };
+    let before = mtime()?;
+    let steady = time(args.runs, || sh(&cmd))?;
+    let untouched = mtime()? == before;
+    rows.push(Row {
+        name: "index: berth index, 100,000 versions (steady)".into(),
+        note: format!(
+            "{shape}, {rows_n} rows; validates every version; {}; first run (writes) {:.2} s",
+            if untouched {
+                "file left untouched"
+            } else {
+                "FILE REWRITTEN"
+            },
+            median_secs(&first)
+        ),
+        samples: steady,
+    });
+    Ok(())
+}
+
+fn latest_rows(
+    args: &BenchArgs,
+    rows: &mut Vec<Row>,
+    berth: &Utf8Path,
+    repo: &Utf8Path,
+) -> Result<(), String> {
+    let index = ensure_index(berth, repo)?;
+    let n = index.components.len();
+    // Near the end: the Python helper scans the list, berth does not.
+    let name = index
+        .components
+        .iter()
+        .rev()
+        .nth(1)
+        .or(index.components.last())
+        .map(|e| e.name.to_string())
+        .ok_or("the index has no rows")?;
+    let helper =
+        absolute(&crate::bench::workspace_root().join("tests/fixtures/seed/get_latest.py"))?;
+    let berth_cmd = format!("{berth} --repo {repo} latest {name}");
+    let py_cmd = format!("cd {repo} && python3 {helper} {name}");
+    // Both must give the same answer before their times mean anything.
+    let (a, b) = (sh_out(&berth_cmd)?, sh_out(&py_cmd)?);
+    if a != b {
+        return Err(format!(
+            "berth latest {name} printed {a:?}, get_latest.py {b:?}"
+        ));
+    }
+    let ours = time(args.runs.max(20), || {
+        sh(&format!("{berth_cmd} > /dev/null"))
+    })?;
+    let python = time(args.runs.clamp(1, 5), || {
+        sh(&format!("{py_cmd} > /dev/null"))
+    })?;
+    let ratio = median_secs(&python) / median_secs(&ours).max(1e-9);
+    rows.push(Row {
+        name: format!("latest: berth latest, {n}-row index"),
+        samples: ours,
+        note: format!(
+            "whole process; {ratio:.0}x faster than the seed's helper below (target >= 10x); {name} = {a}"
+        ),
+    });
+    rows.push(Row {
+        name: "ref: seed get_latest.py (PyYAML), same index".into(),
+        samples: python,
+        note: "whole process: python3 + yaml.safe_load, cd into the repository".into(),
+    });
+    Ok(())
+}
+
+fn verify_rows(args: &BenchArgs, rows: &mut Vec<Row>, berth: &Utf8Path) -> Result<(), String> {
+    let repo = absolute(&crate::bench::synth_repo(&args.dir, 2_000, 10, true)?)?;
+    let shape = "2,000 components x 10 versions, tiny generic artifacts";
+    // A private hash cache, warmed by one run.
+    let cache = absolute(&args.dir.join("validate-cache"))?;
+    fs_err::create_dir_all(&cache).map_err(|e| e.to_string())?;
+    ensure_index(berth, &repo)?;
+    sh(&format!(
+        "find {repo} -type f -print0 | xargs -0 cat > /dev/null"
+    ))?;
+    let base = format!("BERTH_CACHE_DIR={cache} {berth} --repo {repo} validate --format json");
+    let meta_cmd = format!("{base} > /dev/null");
+    let verify_cmd = format!("{base} --verify-artifacts > /dev/null");
+    let cold = time(1, || {
+        sh_findings_ok(&format!("{base} --verify-artifacts --no-cache > /dev/null"))
+    })?;
+    sh_findings_ok(&verify_cmd)?;
+    sh_findings_ok(&meta_cmd)?;
+    // Interleaved, so both see the same machine load.
+    let (mut meta, mut verify) = (Vec::new(), Vec::new());
+    for _ in 0..args.runs.max(1) {
+        meta.extend(time(1, || sh_findings_ok(&meta_cmd))?);
+        verify.extend(time(1, || sh_findings_ok(&verify_cmd))?);
+    }
+    let ratio = median_secs(&verify) / median_secs(&meta).max(1e-9);
+    rows.push(Row {
+        name: "validate --verify-artifacts, warm hash cache".into(),
+        samples: verify,
+        note: format!(
+            "{shape}; {ratio:.2}x the metadata-only run below (target <= 1.5x); without the cache (--no-cache) {:.2} s",
+            median_secs(&cold)
+        ),
+    });
+    rows.push(Row {
+        name: "ref: validate, metadata only, same repository".into(),
+        samples: meta,
+        note: format!("{shape}; no artifact byte read"),
+    });
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! This crate knows no rule and no command: validation lives in `berth-validate`, index
 //! generation in `berth-index`, promotion in `berth-promote`.
 
+pub mod audit;
 pub mod checks;
 pub mod config;
 pub mod files;

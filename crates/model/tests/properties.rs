@@ -54,9 +54,7 @@ proptest! {
     fn canonical_writer_is_idempotent(labels in prop::collection::btree_map("[ -~]{1,12}", "\\PC{0,16}", 0..6)) {
         // Arbitrary label keys and values (quotes, colons, `#`, numbers, `yes`…) survive a
         // write-read-write cycle byte for byte.
-        let text = format!(
-            "architecture: amd64\ndomains: [\"cloud\"]\nenvironments: [\"prod\"]\ngroup: g\nservice_name: s\nteam: t\n"
-        );
+        let text = "architecture: amd64\ndomains: [\"cloud\"]\nenvironments: [\"prod\"]\ngroup: g\nservice_name: s\nteam: t\n";
         let mut m = load_metadata(Utf8Path::new("m.yaml"), text.as_bytes()).expect("base loads").value;
         m.labels = labels.clone();
         let once = yaml::to_canonical(&m).expect("renders");

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use berth_index::DepProblem;
+use berth_model::audit::{self, RecordFile};
 use berth_model::files::{
     AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership,
 };
@@ -122,6 +123,18 @@ pub struct DomainFile {
     pub file: YamlFile<DomainIndex>,
 }
 
+/// The record files of one stage's audit trail (`index/audit/<domain>/<env>/`), as read.
+#[derive(Debug, Clone)]
+pub struct AuditChain {
+    /// The domain of the directory.
+    pub domain: DomainName,
+    /// The environment of the directory.
+    pub env: EnvName,
+    /// The record files that could be read, in chain order (sequence number, then name).
+    /// A file that cannot be read is left out here; `schema/parse` reports it.
+    pub files: Vec<RecordFile>,
+}
+
 /// Everything the rules look at, read once.
 #[derive(Debug)]
 pub struct RepoView<'r> {
@@ -140,6 +153,9 @@ pub struct RepoView<'r> {
     pub domain_files: Vec<DomainFile>,
     /// Audit records, sorted by path.
     pub audit: Vec<YamlFile<AuditRecord>>,
+    /// The audit trail of every stage directory `index/audit/<domain>/<env>/` whose names
+    /// are valid, sorted by domain then environment (the same reads as [`RepoView::audit`]).
+    pub audit_chains: Vec<AuditChain>,
     /// "Now", for future-build checks.
     pub now: Timestamp,
     /// Whether artifacts were read again (`--verify-artifacts`).
@@ -304,11 +320,44 @@ impl<'r> RepoView<'r> {
             })
             .collect();
         domain_files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
-        let mut audit: Vec<YamlFile<AuditRecord>> = audit_paths
+        let read: Vec<(YamlFile<AuditRecord>, Option<Vec<u8>>)> = audit_paths
             .into_par_iter()
-            .map(|p| load(repo, &p))
+            .map(|p| match repo.store().read(&p) {
+                Ok(bytes) => (
+                    YamlFile {
+                        load: yaml::from_slice(&p, &bytes),
+                        path: p,
+                    },
+                    Some(bytes),
+                ),
+                Err(e) => (
+                    YamlFile {
+                        load: Err(io_error(&p, &e)),
+                        path: p,
+                    },
+                    None,
+                ),
+            })
             .collect();
+        let mut audit = Vec::with_capacity(read.len());
+        let mut chains: BTreeMap<(DomainName, EnvName), Vec<RecordFile>> = BTreeMap::new();
+        for (file, bytes) in read {
+            if let (Some(bytes), Some(stage)) = (bytes, audit_stage(&file.path)) {
+                chains
+                    .entry(stage)
+                    .or_default()
+                    .push(RecordFile::new(file.path.clone(), bytes));
+            }
+            audit.push(file);
+        }
         audit.sort_by(|a, b| a.path.cmp(&b.path));
+        let audit_chains = chains
+            .into_iter()
+            .map(|((domain, env), mut files)| {
+                audit::sort_chain(&mut files);
+                AuditChain { domain, env, files }
+            })
+            .collect();
         Ok(RepoView {
             repo,
             paths,
@@ -317,6 +366,7 @@ impl<'r> RepoView<'r> {
             components_index: components_index.map(|p| load(repo, &p)),
             domain_files,
             audit,
+            audit_chains,
             now,
             verified: facts.is_some(),
             deps: OnceLock::new(),
@@ -376,6 +426,28 @@ impl<'r> RepoView<'r> {
             .filter(move |r| &r.domain == domain && &r.environment == env)
     }
 
+    /// What a stage runs according to its audit trail: the records of
+    /// `index/audit/<domain>/<env>/` that loaded and are about that stage, replayed in
+    /// chain order ([`berth_model::audit::promoted_in`]). Empty when the stage has no trail.
+    pub fn promoted(&self, domain: &DomainName, env: &EnvName) -> BTreeMap<ComponentPath, Version> {
+        let Some(chain) = self
+            .audit_chains
+            .iter()
+            .find(|c| &c.domain == domain && &c.env == env)
+        else {
+            return BTreeMap::new();
+        };
+        let records = chain.files.iter().filter_map(|f| {
+            let i = self
+                .audit
+                .binary_search_by(|a| a.path.as_path().cmp(f.path.as_path()))
+                .ok()?;
+            let r = &self.audit[i].loaded()?.value;
+            (&r.domain == domain && &r.environment == env).then_some(r)
+        });
+        audit::promoted_in(records)
+    }
+
     /// The domain file of a stage.
     pub fn domain_file(&self, domain: &DomainName, env: &EnvName) -> Option<&DomainFile> {
         self.domain_files.iter().find(|d| {
@@ -389,6 +461,21 @@ impl<'r> RepoView<'r> {
     pub fn dep_problems(&self) -> &[DepProblem] {
         self.deps.get_or_init(|| crate::deps::analyse(self))
     }
+}
+
+/// The stage of a record file `index/audit/<domain>/<env>/<name>.yaml` that belongs to a
+/// trail (valid names, not a dot-file).
+fn audit_stage(rel: &Utf8Path) -> Option<(DomainName, EnvName)> {
+    let parts: Vec<&str> = rel.as_str().split('/').collect();
+    let [_, _, d, e, name] = parts.as_slice() else {
+        return None;
+    };
+    if rel.parent()?.parent()?.parent()? != Utf8Path::new(layout::AUDIT_DIR)
+        || !audit::is_record_file_name(name)
+    {
+        return None;
+    }
+    Some((DomainName::parse(d).ok()?, EnvName::parse(e).ok()?))
 }
 
 /// Walks the tree (in parallel over directories), classifying every path. Directories

@@ -31,7 +31,7 @@ pub fn run(cli: &Cli, args: &PromoteArgs) -> crate::CmdResult {
     if let Some(tag) = &args.tag {
         let t = berth_promote::PromotionTag::parse(tag)?;
         let stage = t.stage(&repo, args.domain.as_deref())?;
-        let req = Request::one(stage, t.component.as_str(), &t.version.to_string());
+        let req = Request::one(stage, t.component.as_str(), t.version.to_string());
         let cx = context(
             args.actor.as_deref(),
             &args.approved_by,

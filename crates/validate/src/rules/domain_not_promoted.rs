@@ -6,10 +6,12 @@ use crate::rule::{RepoCx, Rule, RuleInfo, Sink};
 
 declare_rule! {
     /// ## What it checks
-    /// Every row of a domain file has an audit record under
-    /// `index/audit/<domain>/<env>/` that put that component version into that stage (a
-    /// promotion or a rollback). Rows naming a version that does not exist are left to
-    /// `domain/unknown-version`.
+    /// Every row of a domain file says what the audit trail under
+    /// `index/audit/<domain>/<env>/` says the stage runs: the records of the stage (each a
+    /// promotion or a rollback) are replayed in chain order, and the last record about a
+    /// component gives its version. A row with another version, or for a component the
+    /// trail never put there, was not promoted. Rows naming a version that does not exist
+    /// are left to `domain/unknown-version`; a tampered trail is `audit/chain`'s.
     ///
     /// ## Why it matters
     /// Domain files hold only promoted versions: a row without a record was edited by
@@ -23,6 +25,9 @@ declare_rule! {
     ///   - name: cloud/dmp/ms-export
     ///     version: 3.2.0
     /// ```
+    ///
+    /// or the last record of `index/audit/cloud/prod/` about `cloud/dmp/ms-export` put
+    /// 3.1.0 there, and the row was edited to 3.2.0.
     ///
     /// ## How to fix
     /// Revert the edit and promote with `berth promote COMPONENT VERSION --domain D --env
@@ -40,32 +45,44 @@ impl Rule for DomainNotPromoted {
             let (Some((d, e)), Some(index)) = (&df.stage, df.file.loaded()) else {
                 continue;
             };
+            let promoted = r.view.promoted(d, e);
             for (i, row) in index.value.components.iter().enumerate() {
                 if r.view.version(&row.name, &row.version).is_none() {
                     continue;
                 }
-                let recorded = r
-                    .view
-                    .audit_records(d, e)
-                    .any(|a| a.component == row.name && a.version == row.version);
-                if !recorded {
-                    sink.report(
-                        Diagnostic::new(
-                            &df.file.path,
-                            format!(
-                                "{} {} runs in {d}/{e} but no audit record under {} promoted it",
-                                row.name,
-                                row.version,
-                                Layout::audit_dir(d, e)
-                            ),
-                        )
+                let promote = format!(
+                    "`berth promote {} {} --domain {d} --env {e}`",
+                    row.name, row.version
+                );
+                let (message, help) = match promoted.get(&row.name) {
+                    Some(v) if *v == row.version => continue,
+                    Some(v) => (
+                        format!(
+                            "{} {} runs in {d}/{e} but the audit trail under {} says {v} runs there: the row was edited by hand",
+                            row.name,
+                            row.version,
+                            Layout::audit_dir(d, e)
+                        ),
+                        format!(
+                            "revert the hand edit (the trail says {v}); to run {} there, use {promote}",
+                            row.version
+                        ),
+                    ),
+                    None => (
+                        format!(
+                            "{} {} runs in {d}/{e} but no audit record under {} promoted it",
+                            row.name,
+                            row.version,
+                            Layout::audit_dir(d, e)
+                        ),
+                        format!("revert the hand edit and run {promote}"),
+                    ),
+                };
+                sink.report(
+                    Diagnostic::new(&df.file.path, message)
                         .at(Span::value(&index.root, &["components", &i.to_string()]))
-                        .help(format!(
-                            "revert the hand edit and run `berth promote {} {} --domain {d} --env {e}`",
-                            row.name, row.version
-                        )),
-                    );
-                }
+                        .help(help),
+                );
             }
         }
     }

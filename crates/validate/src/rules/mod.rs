@@ -11,6 +11,7 @@ use camino::Utf8Path;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::rule::Rule;
 
+mod audit_chain;
 mod deps_ambiguous;
 mod deps_cycle;
 mod deps_unresolved;
@@ -47,6 +48,7 @@ mod schema_missing_field;
 mod schema_parse;
 mod schema_unknown_field;
 
+pub use audit_chain::AuditChain;
 pub use deps_ambiguous::DepsAmbiguous;
 pub use deps_cycle::DepsCycle;
 pub use deps_unresolved::DepsUnresolved;
@@ -121,6 +123,7 @@ pub fn all() -> Vec<Arc<dyn Rule>> {
         Arc::new(DomainNotPromoted),
         Arc::new(DomainStageSkipped),
         Arc::new(DomainNotAllowed),
+        Arc::new(AuditChain),
     ]
 }
 
