@@ -479,28 +479,31 @@ fn walk(dir: &Utf8Path) -> Vec<String> {
     out
 }
 
+/// `berth publish apt` of stage core/staging into `out`, its JSON report.
+fn publish_core_staging(root: &Utf8Path, out: &Utf8Path) -> serde_json::Value {
+    json(&run(
+        root,
+        &[
+            "--format",
+            "json",
+            "publish",
+            "apt",
+            "--domain",
+            "core",
+            "--env",
+            "staging",
+            "--out",
+            out.as_str(),
+        ],
+    ))
+}
+
 #[test]
 fn apt_publish_is_incremental_and_the_pool_follows_the_stage() {
     let (_t, work) = tempdir();
     let (_g, root, _d14, d15) = apt_repo(&work);
     let out = work.join("apt");
-    let publish = || {
-        json(&run(
-            &root,
-            &[
-                "--format",
-                "json",
-                "publish",
-                "apt",
-                "--domain",
-                "core",
-                "--env",
-                "staging",
-                "--out",
-                out.as_str(),
-            ],
-        ))
-    };
+    let publish = || publish_core_staging(&root, &out);
     let first = publish();
     assert_eq!(first["debs_read"], 2);
     assert_eq!(first["linked"], 2);
@@ -578,6 +581,128 @@ fn apt_publish_is_incremental_and_the_pool_follows_the_stage() {
     );
     assert_eq!(other.code, 2, "{other:?}");
     assert!(other.stderr.contains("own directory"), "{}", other.stderr);
+}
+
+/// Decompresses `file` with the stock tool (`xz -dc`, `gzip -dc`).
+fn decompress(tool: &str, file: &Utf8Path) -> String {
+    ok(Command::new(tool).arg("-dc").arg(file))
+}
+
+/// Many debs: Packages is cut into several chunks, so Packages.gz has several gzip
+/// members and Packages.xz several blocks in one stream. xz, gzip and apt-get (made to
+/// fetch only .xz, then only .gz) read them whole, before and after a change that
+/// reuses most chunks.
+#[test]
+fn multi_chunk_indexes_are_read_whole_by_xz_gzip_and_apt_get() {
+    require_tool("dpkg-deb", "dpkg");
+    require_tool("xz", "xz-utils");
+    let (_t, work) = tempdir();
+    let (_g, root) = example_repo();
+    let names: Vec<String> = (0..64).map(|i| format!("chunky-pkg{i:02}")).collect();
+    let debs: Vec<Utf8PathBuf> = names
+        .iter()
+        .map(|n| build_deb(&work, n, "1.0-1", "all"))
+        .collect();
+    let mut args = vec!["core/platform/common-utils", "1.4.0"];
+    for d in &debs[..63] {
+        args.extend(["--deb", d.as_str()]);
+    }
+    add(&root, &args);
+    let mut args = vec!["core/platform/common-utils", "1.5.0"];
+    for d in &debs {
+        args.extend(["--deb", d.as_str()]);
+    }
+    add(&root, &args);
+    let out = work.join("apt");
+    let publish = || publish_core_staging(&root, &out);
+    let dir = out.join("dists/core-staging/main/binary-amd64");
+    let check = |last: &str| {
+        let plain = std::fs::read_to_string(dir.join("Packages")).expect("Packages");
+        assert!(plain.contains(&format!("Package: {last}\n")), "{plain}");
+        assert_eq!(decompress("xz", &dir.join("Packages.xz")), plain);
+        assert_eq!(decompress("gzip", &dir.join("Packages.gz")), plain);
+        // Several blocks in exactly one stream (apt reads one stream only).
+        let list = ok(Command::new("xz")
+            .args(["--list", "--robot"])
+            .arg(dir.join("Packages.xz")));
+        let totals: Vec<&str> = list
+            .lines()
+            .find(|l| l.starts_with("totals"))
+            .expect("totals")
+            .split('\t')
+            .collect();
+        assert_eq!(totals[1], "1", "streams: {list}");
+        assert!(
+            totals[2].parse::<u32>().expect("blocks") >= 2,
+            "blocks: {list}"
+        );
+        for order in ["xz", "gz"] {
+            let apt = Apt::new(
+                &work.join(format!("apt-{order}-{last}")),
+                &format!("deb [trusted=yes] file:{out} core-staging main"),
+            );
+            let mut update = vec![
+                "-o".to_owned(),
+                format!("Acquire::CompressionTypes::Order::={order}"),
+            ];
+            for t in ["xz", "gz", "bz2", "lzma", "lz4", "zst"]
+                .iter()
+                .filter(|t| **t != order)
+            {
+                update.extend([
+                    "-o".to_owned(),
+                    format!("Acquire::CompressionTypes::{t}=false"),
+                ]);
+            }
+            update.push("update".to_owned());
+            let args: Vec<&str> = update.iter().map(String::as_str).collect();
+            let upd = apt.ok(&args);
+            assert!(!upd.contains("W:") && !upd.contains("E:"), "{upd}");
+            let sim = apt.ok(&["install", "--simulate", last]);
+            assert!(sim.contains(&format!("Inst {last} (1.0-1 ")), "{sim}");
+        }
+    };
+
+    set_stage(
+        &root,
+        "core",
+        "staging",
+        &[("core/platform/common-utils", "1.4.0")],
+    );
+    let first = publish();
+    assert_eq!(first["debs_read"], 63, "{first}");
+    check("chunky-pkg62");
+    let chunks1 = std::fs::read(out.join(".berth-publish-chunks.bin")).expect("chunk pack");
+
+    // One more deb: only it is read; the indexes are assembled from kept chunks plus
+    // the one that changed, and read whole again.
+    set_stage(
+        &root,
+        "core",
+        "staging",
+        &[("core/platform/common-utils", "1.5.0")],
+    );
+    let second = publish();
+    assert_eq!(second["debs_read"], 1, "{second}");
+    assert_eq!(second["kept"], 63, "{second}");
+    check("chunky-pkg63");
+    let chunks2 = std::fs::read(out.join(".berth-publish-chunks.bin")).expect("chunk pack");
+    assert_ne!(chunks1, chunks2);
+
+    // A pool file deleted by hand is put back once a publication is marked interrupted.
+    let gone = out.join("pool/main/c/chunky-pkg05/chunky-pkg05_1.0-1_all.deb");
+    std::fs::remove_file(&gone).expect("rm");
+    std::fs::write(out.join(".berth-publish-dirty"), "").expect("marker");
+    let repaired = publish();
+    assert_eq!(repaired["linked"], 1, "{repaired}");
+    assert!(gone.exists());
+    assert!(!out.join(".berth-publish-dirty").exists());
+    // A damaged chunk pack only costs recompression: the output is the same.
+    let before = std::fs::read(dir.join("Packages.xz")).expect("xz");
+    std::fs::write(out.join(".berth-publish-chunks.bin"), b"garbage").expect("damage");
+    publish();
+    assert_eq!(std::fs::read(dir.join("Packages.xz")).expect("xz"), before);
+    check("chunky-pkg63");
 }
 
 #[test]
@@ -661,6 +786,8 @@ fn manifest_field(root: &Utf8Path, component: &str, version: &str, field: &str) 
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}: ")))
         .unwrap_or_else(|| panic!("no {field} in {text}"))
+        // A digest that could read as a YAML 1.1 number (`0b…`) is written quoted.
+        .trim_matches(['"', '\''])
         .to_owned()
 }
 

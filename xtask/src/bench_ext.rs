@@ -45,6 +45,9 @@ pub fn more(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     if wanted(args, "latest") || wanted(args, "index") || wanted(args, "validate") {
         repo_rows(args, rows)?;
     }
+    if wanted(args, "publish") {
+        crate::bench_publish::publish_rows(args, rows)?;
+    }
     Ok(())
 }
 
@@ -175,18 +178,24 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
         sh(&format!("openssl dgst -sha256 {archive} > /dev/null"))
     })?;
     let sha256sum = time(1, || sh(&format!("sha256sum {archive} > /dev/null")))?;
-    // Peak memory of one add, from GNU time.
+    // Peak memory of one run of `cmd`, from GNU time.
+    let peak_rss_kib = |cmd: &str| -> Result<u64, String> {
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .args(["sh", "-c", cmd])
+            .output()
+            .map_err(|e| format!("/usr/bin/time: {e} (apt-get install time)"))?;
+        if !out.status.success() {
+            return Err(format!("`{cmd}` failed: {}", out.status));
+        }
+        Ok(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0))
+    };
     fresh_repo()?;
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .args(["sh", "-c", &add_cmd])
-        .output()
-        .map_err(|e| format!("/usr/bin/time: {e} (apt-get install time)"))?;
-    let rss_kib: u64 = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0);
+    let rss_kib = peak_rss_kib(&add_cmd)?;
     let median = |s: &[std::time::Duration]| {
         let mut v = s.to_vec();
         v.sort();
@@ -210,7 +219,36 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
         ))
     })?;
     let _ = fs_err::remove_file(&dd_out);
+    // --move, measured after the rows above: each run hands over a fresh copy of the
+    // archive, made on the same filesystem with cp and written back with sync before the
+    // clock starts (the producer's write, not berth's).
+    let handed = args.dir.join("add-move-src.oci.tar");
+    let move_cmd = format!(
+        "{berth} --repo {repo} add cloud/bench/big 1.0.0 --docker {handed} --metadata {meta} --no-progress --move > /dev/null"
+    );
+    let fresh_handover = || -> Result<(), String> {
+        fresh_repo()?;
+        sh(&format!("cp {archive} {handed} && sync"))
+    };
+    let moved = || -> Result<(), String> {
+        sh(&move_cmd)?;
+        if handed.exists() {
+            return Err(format!("berth add --move left {handed} in place"));
+        }
+        Ok(())
+    };
+    let mut move_samples = Vec::new();
+    for _ in 0..args.runs.clamp(1, 3) {
+        fresh_handover()?;
+        move_samples.extend(time(1, moved)?);
+    }
+    fresh_handover()?;
+    let move_rss_kib = peak_rss_kib(&move_cmd)?;
+    if handed.exists() {
+        fs_err::remove_file(&handed).map_err(|e| e.to_string())?;
+    }
     let (a, o) = (median(&samples), median(&openssl));
+    let m = median(&move_samples);
     let p = median(&pipeline);
     rows.push(Row {
         name: "add pipeline: read+verify+copy+hash to tmpfs".into(),
@@ -240,6 +278,16 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
         ),
     });
     rows.push(Row {
+        name: "add --move: berth add --move, 1 GiB OCI archive".into(),
+        samples: move_samples,
+        note: format!(
+            "{:.0} MiB/s; {:.2}x openssl's speed; peak RSS {:.1} MiB; each run moves a fresh cp of the archive, written back (sync) before the clock starts",
+            size_gib * 1024.0 / m,
+            o / m,
+            move_rss_kib as f64 / 1024.0
+        ),
+    });
+    rows.push(Row {
         name: "floor: openssl dgst -sha256, same file".into(),
         samples: openssl,
         note: format!("{:.0} MiB/s", size_gib * 1024.0 / o),
@@ -253,7 +301,8 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     Ok(())
 }
 
-fn median_secs(s: &[Duration]) -> f64 {
+/// The median of samples, in seconds.
+pub(crate) fn median_secs(s: &[Duration]) -> f64 {
     let mut v = s.to_vec();
     v.sort();
     v.get(v.len() / 2).map_or(0.0, Duration::as_secs_f64)
@@ -289,7 +338,7 @@ fn sh_out(cmd: &str) -> Result<String, String> {
 }
 
 /// An absolute form of `p` (commands below change directory).
-fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf, String> {
+pub(crate) fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf, String> {
     let abs = std::path::absolute(p).map_err(|e| format!("{p}: {e}"))?;
     Utf8PathBuf::from_path_buf(abs).map_err(|p| format!("{} is not UTF-8", p.display()))
 }

@@ -3,7 +3,7 @@
 //! builders the tests use, and ingested with `berth add`'s library. Re-runnable: a version
 //! that already has a format is left alone (its bytes are published and immutable).
 
-use berth_ingest::{AddRequest, MetadataSource};
+use berth_ingest::{AddRequest, MetadataSource, Transfer};
 use berth_model::{ComponentPath, Format, Layout, Repository, Version};
 use camino::Utf8Path;
 
@@ -80,6 +80,7 @@ pub fn run(repo_dir: &Utf8Path) -> Result<(), String> {
                 generic: Vec::new(),
                 metadata: MetadataSource::Existing,
                 base_image: None,
+                transfer: Transfer::Copy,
             };
             let revision = format!("{:x}", 0xabc123u32 + i as u32);
             let labels = [

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_ext;
+mod bench_publish;
 mod example_artifacts;
 mod synth;
 

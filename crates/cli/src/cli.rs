@@ -60,6 +60,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Ingest artifacts: write them with a generated manifest.yaml, write or check
     /// metadata.yaml, update the index. Atomic; published versions are immutable.
+    ///
+    /// Artifacts are copied; with --move they are moved in instead (the source path is gone
+    /// on success and restored on refusal).
     Add(AddArgs),
     /// Regenerate index/components.yaml: the latest good version of every component.
     ///
@@ -427,6 +430,18 @@ pub struct AddArgs {
     /// The base image, when the image has no org.opencontainers.image.base.name label.
     #[arg(long, value_name = "REF")]
     pub base_image: Option<String>,
+    /// Move the artifact files into the repository instead of copying them (no second
+    /// write: for large images built only to be added).
+    ///
+    /// Each file is renamed into .berth/tmp/ of the repository first (so its producer can
+    /// no longer rewrite it by its old name), then read once in place and fsynced. On
+    /// success the source path no longer exists. On refusal or failure (a bad archive,
+    /// metadata problems, different bytes for a published version) every file is renamed
+    /// back to its source path, unchanged; so are files whose identical bytes were already
+    /// stored. A file on another filesystem than the repository, a symbolic link or a file
+    /// with other hard links is copied instead and left in place (a note on stderr).
+    #[arg(long = "move")]
+    pub move_files: bool,
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,

@@ -14,7 +14,7 @@ use camino::Utf8Path;
 
 use crate::FormatError;
 use crate::error::ControlError;
-use crate::hash::{FileDigest, HashingReader, Progress};
+use crate::hash::{Destination, FileDigest, HashingReader, Progress, read_full};
 use crate::tarwalk::{MemberKind, walk_tar};
 
 /// The most `control.tar` may expand to.
@@ -68,9 +68,18 @@ pub fn ingest_deb(
     dest: &Utf8Path,
     progress: Progress<'_>,
 ) -> Result<DebInfo, FormatError> {
-    let (control_text, file) =
-        crate::hash::copy_tee(src, dest, progress, |r| control_of_stream(src, r))?;
-    finish_deb(src, control_text, file)
+    ingest_deb_to(src, Destination::CopyTo(dest), progress)
+}
+
+/// Like [`ingest_deb`], with the choice of copying the package or reading it in place
+/// ([`Destination::InPlace`]); either way in one read.
+pub fn ingest_deb_to(
+    src: &Utf8Path,
+    dest: Destination<'_>,
+    progress: Progress<'_>,
+) -> Result<DebInfo, FormatError> {
+    let (control_text, file) = crate::hash::tee_read(src, dest, progress, control_of_stream)?;
+    finish_deb(dest.shown(src), control_text, file)
 }
 
 /// Reads the whole stream and returns the control paragraph.
@@ -523,20 +532,6 @@ fn finish_member<R: Read>(
         ));
     }
     Ok(())
-}
-
-/// Reads until `buf` is full or the input ends; returns the count read.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match r.read(&mut buf[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 /// Parses one deb822 paragraph (a `DEBIAN/control` file) into its fields.

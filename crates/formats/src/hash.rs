@@ -127,6 +127,33 @@ impl MemberHasher {
     }
 }
 
+/// What an `ingest_*_to` function ([`ingest_file_to`], [`crate::ingest_image_to`],
+/// [`crate::ingest_deb_to`]) does with the file while it reads it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination<'a> {
+    /// Copy it to this new file (which must not exist): a second thread writes and hashes
+    /// the copy, then fsyncs it. Errors about reading name the source.
+    CopyTo(&'a Utf8Path),
+    /// Leave it where it is (the caller moved it where it belongs): a second thread hashes
+    /// it, then fsyncs the file itself (`sync_all`), so bytes its producer left unwritten
+    /// are durable before the caller renames it further. Errors name `shown_as`, the path
+    /// the user knows it by (where it was moved from).
+    InPlace {
+        /// The path to name in errors.
+        shown_as: &'a Utf8Path,
+    },
+}
+
+impl<'a> Destination<'a> {
+    /// The path errors about reading `src` name.
+    pub(crate) fn shown(self, src: &'a Utf8Path) -> &'a Utf8Path {
+        match self {
+            Destination::CopyTo(_) => src,
+            Destination::InPlace { shown_as } => shown_as,
+        }
+    }
+}
+
 /// Copies `src` to the new file `dest` (which must not exist) and hashes it, in one read.
 /// The generic format's ingest.
 pub fn ingest_file(
@@ -134,124 +161,255 @@ pub fn ingest_file(
     dest: &Utf8Path,
     progress: Progress<'_>,
 ) -> Result<FileDigest, FormatError> {
-    let ((), digest) = copy_tee(src, dest, progress, |_| Ok(()))?;
+    ingest_file_to(src, Destination::CopyTo(dest), progress)
+}
+
+/// Hashes `src` in one read and copies it ([`Destination::CopyTo`]) or fsyncs it where it
+/// is ([`Destination::InPlace`]).
+pub fn ingest_file_to(
+    src: &Utf8Path,
+    dest: Destination<'_>,
+    progress: Progress<'_>,
+) -> Result<FileDigest, FormatError> {
+    let ((), digest) = tee_read(src, dest, progress, |_, _| Ok(()))?;
     Ok(digest)
 }
 
-/// Reads `src` once: `consume` reads the bytes on this thread while a second thread
-/// writes them to the new file `dest` (which must not exist), hashes them and fsyncs the
-/// file. Whatever `consume` leaves unread is read to the end, so the digest always covers
-/// the whole file.
-pub(crate) fn copy_tee<T>(
+/// Reads `src` once, in 1 MiB chunks shared by two threads: `consume` reads the bytes on
+/// this one (it gets the path to name in errors) while a second thread hashes the whole
+/// file and, for [`Destination::CopyTo`], writes the copy, so the SHA-256 of the members
+/// and that of the file run side by side. Whichever thread has less to do reads the file:
+/// this one when copying, the second one when reading in place. Buffers go back and forth
+/// and are reused. At the end the second thread fsyncs the copy, or for
+/// [`Destination::InPlace`] `src` itself. Whatever `consume` leaves unread is drained, so
+/// the digest always covers the whole file.
+pub(crate) fn tee_read<T>(
     src: &Utf8Path,
-    dest: &Utf8Path,
+    dest: Destination<'_>,
     progress: Progress<'_>,
-    consume: impl FnOnce(&mut dyn Read) -> Result<T, FormatError>,
+    consume: impl FnOnce(&Utf8Path, &mut dyn Read) -> Result<T, FormatError>,
 ) -> Result<(T, FileDigest), FormatError> {
     use std::io::Write as _;
-    use std::sync::Arc;
-    use std::sync::mpsc::sync_channel;
+    use std::sync::mpsc::{channel, sync_channel};
 
+    let shown = dest.shown(src);
     let input = fs_err::File::open(src.as_std_path()).map_err(|source| FormatError::Io {
-        path: src.to_owned(),
+        path: shown.to_owned(),
         source,
     })?;
-    let output =
-        fs_err::File::create_new(dest.as_std_path()).map_err(|source| FormatError::Io {
-            path: dest.to_owned(),
-            source,
-        })?;
-    let (tx, rx) = sync_channel::<Arc<Vec<u8>>>(8);
+    // `copy` receives the bytes; `durable` is the file fsynced at the end (the copy, or the
+    // source read in place), and `written` the path named when that fails.
+    let (mut copy, durable, written) = match dest {
+        Destination::CopyTo(d) => {
+            let io_err = |source| FormatError::Io {
+                path: d.to_owned(),
+                source,
+            };
+            let out = fs_err::File::create_new(d.as_std_path()).map_err(io_err)?;
+            let durable = out.file().try_clone().map_err(io_err)?;
+            (Some(out), durable, d)
+        }
+        Destination::InPlace { shown_as } => {
+            let same = input.file().try_clone().map_err(|source| FormatError::Io {
+                path: shown_as.to_owned(),
+                source,
+            })?;
+            (None, same, shown_as)
+        }
+    };
+    let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(8);
+    let (empty_tx, empty_rx) = channel::<Vec<u8>>();
+    let first = |file| Chunks::First {
+        file,
+        empty: empty_rx,
+        full: full_tx,
+    };
+    let second = || Chunks::Second {
+        full: full_rx,
+        empty: empty_tx,
+    };
+    let (mine, theirs) = if copy.is_some() {
+        (first(input), second())
+    } else {
+        let theirs = first(input);
+        (second(), theirs)
+    };
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> io::Result<FileDigest> {
-            let mut out = output;
+        // Ok(None): it stopped early because `consume` did.
+        let hashing = scope.spawn(move || -> io::Result<Option<FileDigest>> {
+            let mut chunks = theirs;
             let mut hasher = Sha256::new();
             let mut size = 0u64;
-            for chunk in rx {
-                hasher.update(chunk.as_slice());
-                out.write_all(&chunk)?;
+            let mut chunk = Vec::new();
+            loop {
+                chunk = match chunks.next(chunk) {
+                    Ok(Some(c)) => c,
+                    Ok(None) => break,
+                    Err(e) => {
+                        // `consume` reports it, naming the file.
+                        chunks.forward(e);
+                        return Ok(None);
+                    }
+                };
+                hasher.update(&chunk);
+                if let Some(out) = copy.as_mut() {
+                    out.write_all(&chunk)?;
+                }
                 size += chunk.len() as u64;
             }
-            out.sync_all()?;
-            Ok(FileDigest {
+            drop(chunks);
+            durable.sync_all()?;
+            Ok(Some(FileDigest {
                 size,
                 sha256: Sha256Digest::from_bytes(hasher.finalize().into()),
-            })
+            }))
         });
-        let mut tee = TeeReader {
-            input,
-            tx: Some(tx),
-            chunk: Arc::new(Vec::new()),
+        let mut reader = ChunkReader {
+            chunks: mine,
+            chunk: Vec::new(),
             pos: 0,
             count: 0,
             reported: 0,
             progress,
         };
-        let consumed = consume(&mut tee).and_then(|v| {
-            io::copy(&mut tee, &mut io::sink())
-                .map(|_| v)
+        let consumed = consume(shown, &mut reader).and_then(|v| {
+            reader
+                .drain()
+                .map(|()| v)
                 .map_err(|source| FormatError::Io {
-                    path: src.to_owned(),
+                    path: shown.to_owned(),
                     source,
                 })
         });
         if let Some(p) = progress {
-            p(tee.count);
+            p(reader.count);
         }
-        drop(tee);
-        let written = writer
+        drop(reader);
+        let hashed = hashing
             .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the copying thread panicked")));
-        let value = consumed?;
-        let digest = written.map_err(|source| FormatError::Io {
-            path: dest.to_owned(),
+            .unwrap_or_else(|_| Err(io::Error::other("the hashing thread panicked")));
+        // A failed write or fsync names the file written; then what `consume` found.
+        let hashed = hashed.map_err(|source| FormatError::Io {
+            path: written.to_owned(),
             source,
+        })?;
+        let value = consumed?;
+        let digest = hashed.ok_or_else(|| FormatError::Io {
+            path: shown.to_owned(),
+            source: io::Error::other("the hashing thread stopped early"),
         })?;
         Ok((value, digest))
     })
 }
 
-/// Serves the bytes of a file in 1 MiB chunks and hands each chunk to the copy thread.
-struct TeeReader<'p> {
-    input: fs_err::File,
-    tx: Option<std::sync::mpsc::SyncSender<std::sync::Arc<Vec<u8>>>>,
-    chunk: std::sync::Arc<Vec<u8>>,
+/// Where one of the two threads of [`tee_read`] gets its chunks.
+enum Chunks {
+    /// It reads the file, into buffers the other thread handed back, and passes each chunk
+    /// on once done with it.
+    First {
+        file: fs_err::File,
+        empty: std::sync::mpsc::Receiver<Vec<u8>>,
+        full: std::sync::mpsc::SyncSender<io::Result<Vec<u8>>>,
+    },
+    /// It takes the chunks the other thread passes on, and hands each buffer back.
+    Second {
+        full: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+        empty: std::sync::mpsc::Sender<Vec<u8>>,
+    },
+}
+
+impl Chunks {
+    /// Passes on `done` (the chunk just used) and returns the next one; `None` at the end
+    /// of the file.
+    fn next(&mut self, done: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
+        match self {
+            Chunks::First { file, empty, full } => {
+                if !done.is_empty() && full.send(Ok(done)).is_err() {
+                    return Err(io::Error::other("the other thread stopped"));
+                }
+                // A buffer handed back, or a new one (zeroed once).
+                let mut buf = empty.try_recv().unwrap_or_default();
+                buf.resize(BUF_SIZE, 0);
+                let filled = read_full(file, &mut buf)?;
+                if filled == 0 {
+                    return Ok(None);
+                }
+                buf.truncate(filled);
+                Ok(Some(buf))
+            }
+            Chunks::Second { full, empty } => {
+                let _ = empty.send(done);
+                match full.recv() {
+                    Ok(chunk) => chunk.map(Some),
+                    Err(_) => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Hands a read error to the other thread (when it is the one that reports).
+    fn forward(&self, e: io::Error) {
+        if let Chunks::First { full, .. } = self {
+            let _ = full.send(Err(e));
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the count read.
+pub(crate) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match r.read(&mut buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// The bytes of the chunks, for `consume`.
+struct ChunkReader<'p> {
+    chunks: Chunks,
+    chunk: Vec<u8>,
     pos: usize,
     count: u64,
     reported: u64,
     progress: Progress<'p>,
 }
 
-impl Read for TeeReader<'_> {
+impl ChunkReader<'_> {
+    /// The next chunk in `self.chunk`; false at the end of the file.
+    fn next_chunk(&mut self) -> io::Result<bool> {
+        let done = std::mem::take(&mut self.chunk);
+        let Some(next) = self.chunks.next(done)? else {
+            return Ok(false);
+        };
+        self.chunk = next;
+        self.pos = 0;
+        self.count += self.chunk.len() as u64;
+        if let Some(p) = self.progress
+            && self.count - self.reported >= PROGRESS_STEP
+        {
+            self.reported = self.count;
+            p(self.count);
+        }
+        Ok(true)
+    }
+
+    /// Takes every remaining chunk without copying it.
+    fn drain(&mut self) -> io::Result<()> {
+        while self.next_chunk()? {}
+        Ok(())
+    }
+}
+
+impl Read for ChunkReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.chunk.len() {
-            let mut next = vec![0u8; BUF_SIZE];
-            let mut filled = 0;
-            while filled < next.len() {
-                match self.input.read(&mut next[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            if filled == 0 {
-                self.tx = None;
+        while self.pos >= self.chunk.len() {
+            if !self.next_chunk()? {
                 return Ok(0);
-            }
-            next.truncate(filled);
-            self.chunk = std::sync::Arc::new(next);
-            self.pos = 0;
-            self.count += filled as u64;
-            if let Some(tx) = &self.tx {
-                tx.send(self.chunk.clone())
-                    .map_err(|_| io::Error::other("the copying thread stopped (disk full?)"))?;
-            }
-            if let Some(p) = self.progress
-                && self.count - self.reported >= PROGRESS_STEP
-            {
-                self.reported = self.count;
-                p(self.count);
             }
         }
         let n = buf.len().min(self.chunk.len() - self.pos);
@@ -279,6 +437,74 @@ mod tests {
             d.sha256.hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    /// Both ways of reading once (copy, in place) hash the whole file whatever `consume`
+    /// reads, hand `consume` every byte in order, and let its error win.
+    #[test]
+    fn tee_read_copies_or_reads_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = Utf8Path::from_path(dir.path()).expect("utf-8");
+        let shown = Utf8Path::new("/shown/as");
+        for (i, len) in [0, 1, BUF_SIZE, 3 * BUF_SIZE + 17].into_iter().enumerate() {
+            let data: Vec<u8> = (0..len).map(|x| (x % 251) as u8).collect();
+            let src = d.join(format!("src-{i}"));
+            fs_err::write(&src, &data).expect("write");
+            let want = FileDigest {
+                size: len as u64,
+                sha256: Sha256Digest::of(&data),
+            };
+            let copy = d.join(format!("copy-{i}"));
+            for dest in [
+                Destination::CopyTo(&copy),
+                Destination::InPlace { shown_as: shown },
+            ] {
+                let (seen, got) = tee_read(&src, dest, None, |_, r| {
+                    let mut v = Vec::new();
+                    r.read_to_end(&mut v).map_err(|source| FormatError::Io {
+                        path: src.clone(),
+                        source,
+                    })?;
+                    Ok(v)
+                })
+                .expect("read");
+                assert_eq!((seen == data, got), (true, want), "{dest:?} {len}");
+                if let Destination::CopyTo(c) = dest {
+                    assert_eq!(fs_err::read(c).expect("copy"), data);
+                    fs_err::remove_file(c).expect("rm");
+                }
+                // Reading only the start still hashes everything.
+                let ((), got) = tee_read(&src, dest, None, |_, r| {
+                    let _ = r.read(&mut [0u8; 10]);
+                    Ok(())
+                })
+                .expect("read");
+                assert_eq!(got, want, "{dest:?} {len}");
+                let _ = fs_err::remove_file(&copy);
+                // A failing `consume` wins, and gets the path to name.
+                let err = tee_read(&src, dest, None, |p, _| -> Result<(), _> {
+                    Err(FormatError::InvalidImage {
+                        path: p.to_owned(),
+                        detail: "no".into(),
+                    })
+                })
+                .expect_err("consume failed");
+                assert_eq!(err.path(), dest.shown(&src), "{dest:?}");
+                let _ = fs_err::remove_file(&copy);
+            }
+            assert_eq!(
+                fs_err::read(&src).expect("read"),
+                data,
+                "in place leaves it be"
+            );
+        }
+        // The copy must be new: an existing file is not overwritten.
+        let src = d.join("src-1");
+        let taken = d.join("taken");
+        fs_err::write(&taken, b"keep").expect("write");
+        let err = ingest_file(&src, &taken, None).expect_err("exists");
+        assert_eq!(err.path(), taken.as_path());
+        assert_eq!(fs_err::read(&taken).expect("read"), b"keep");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use camino::Utf8Path;
 use serde::Deserialize;
 
 use crate::FormatError;
-use crate::hash::{BUF_SIZE, FileDigest, HashingReader, Progress};
+use crate::hash::{BUF_SIZE, Destination, FileDigest, HashingReader, Progress};
 use crate::tarwalk::{MemberKind, resolve_link, walk_tar};
 
 /// JSON members larger than this are not kept (and cannot be a manifest or config).
@@ -101,8 +101,20 @@ pub fn ingest_image(
     dest: &Utf8Path,
     progress: Progress<'_>,
 ) -> Result<ImageInfo, FormatError> {
-    let (scan, file) = crate::hash::copy_tee(src, dest, progress, |r| scan_stream(src, r))?;
-    finish_image(src, &scan, file)
+    ingest_image_to(src, Destination::CopyTo(dest), progress)
+}
+
+/// Like [`ingest_image`], with the choice of copying the archive or reading it in place
+/// ([`Destination::InPlace`]: `berth add --move`, no copy, the file is fsynced where it
+/// is). Either way the file is read once: the whole-file SHA-256 (and the copy) on a
+/// second thread, the blobs verified on this one.
+pub fn ingest_image_to(
+    src: &Utf8Path,
+    dest: Destination<'_>,
+    progress: Progress<'_>,
+) -> Result<ImageInfo, FormatError> {
+    let (scan, file) = crate::hash::tee_read(src, dest, progress, scan_stream)?;
+    finish_image(dest.shown(src), &scan, file)
 }
 
 /// Reads the whole stream (gzip-compressed or not) and keeps what the image needs.

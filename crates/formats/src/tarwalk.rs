@@ -81,7 +81,9 @@ pub(crate) fn walk_tar<R: Read>(
         count: 0,
     });
     let mut seen: HashSet<String> = HashSet::new();
-    let mut buf = vec![0u8; BUF_SIZE];
+    // Grown to the largest member seen (at most BUF_SIZE): a small archive (a deb's
+    // control.tar) does not pay for zeroing a large buffer.
+    let mut buf: Vec<u8> = Vec::new();
     let mut entries_seen = 0usize;
     let mut end_of_last: u64 = 0;
     {
@@ -106,6 +108,7 @@ pub(crate) fn walk_tar<R: Read>(
             let kind = match etype {
                 EntryType::Regular | EntryType::Continuous => {
                     let want = keep(&name, size)?;
+                    grow(&mut buf, size);
                     MemberKind::File(read_member(path, &shown, &mut entry, size, want, &mut buf)?)
                 }
                 EntryType::Directory => MemberKind::Dir,
@@ -161,6 +164,7 @@ pub(crate) fn walk_tar<R: Read>(
     let mut rest = archive.into_inner();
     let consumed = rest.count;
     let mut tail_len: u64 = 0;
+    grow(&mut buf, BLOCK * 2);
     loop {
         let n = match rest.read(&mut buf) {
             Ok(0) => break,
@@ -191,6 +195,16 @@ pub(crate) fn walk_tar<R: Read>(
         });
     }
     Ok(())
+}
+
+/// Makes `buf` hold at least `min(want, BUF_SIZE)` bytes (and 4 KiB at least).
+fn grow(buf: &mut Vec<u8>, want: u64) {
+    let len = usize::try_from(want)
+        .unwrap_or(BUF_SIZE)
+        .clamp(4096, BUF_SIZE);
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
 }
 
 /// Reads one regular member to its end, hashing it; keeps it when `want`.

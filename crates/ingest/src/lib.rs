@@ -14,6 +14,40 @@
 //! - **One read per artifact**: each artifact is copied, hashed and inspected in a single
 //!   read (the copy and the whole-file hash run on a second thread).
 //!
+//! ## Moving instead of copying ([`Transfer::Move`], `berth add --move`)
+//!
+//! Copying writes every byte a second time and fsyncs it, which bounds a large image's add
+//! by the disk's write speed. A CI job whose build output exists only to be added can hand
+//! the files over instead:
+//!
+//! 1. each artifact file is renamed from its source path into the add's work directory
+//!    under `.berth/tmp/` (the repository's filesystem), so from then on its producer can
+//!    no longer rewrite it through its old name;
+//! 2. it is read once where it is: inspected, verified and hashed (the whole-file SHA-256
+//!    on a second thread), then fsynced (`sync_all`), so bytes its producer left
+//!    unwritten are durable before it is renamed into the tree;
+//! 3. everything goes on as for a copy: manifest, metadata, lock, rename into place,
+//!    index.
+//!
+//! **On success the source path no longer exists**: the file is in the tree. **On refusal
+//! it is restored**: when the add is refused or fails before its files entered the tree
+//! (a bad archive, a digest mismatch, metadata problems, an immutability conflict, an I/O
+//! error), every moved file is renamed back to its source path, byte for byte. A format
+//! already stored with identical bytes (a retried job: the add succeeds and changes
+//! nothing) has its files put back too: the repository already has them. A file is put
+//! back only where nothing has taken its path meanwhile; when it cannot be, it stays in
+//! the work directory and the add fails with [`AddError::NotRestored`] naming where. If
+//! berth is killed mid-add, the next add in the repository puts the files back (a journal
+//! in the work directory lists them). The errors that say the version *was* added
+//! ([`AddError::Validate`], [`AddError::Index`]) leave the files in the tree.
+//!
+//! A file is copied instead, its source left in place, when it cannot be handed over by a
+//! rename: it is on another filesystem than the repository (`EXDEV`), it is a symbolic
+//! link, or it has other hard links (through which it could still change).
+//! [`AddOutcome::copied`] lists those files and why. A process that still holds the file
+//! open can still write to it: move only files whose producer has finished (`berth validate
+//! --verify-artifacts` re-hashes what is stored).
+//!
 //! This crate is *not* the validator: it refuses the few things that must never enter the
 //! tree (wrong names, wrong architecture, unknown domains, corrupt artifacts), and leaves
 //! policy (labels, base images, ages) to `berth validate`.
@@ -21,7 +55,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use berth_formats::{DebInfo, FileDigest, FormatError, ImageInfo};
+use berth_formats::{DebInfo, Destination, FileDigest, FormatError, ImageInfo, Progress};
 use berth_model::checks::{self, Problem};
 use berth_model::repo::load_metadata;
 use berth_model::{
@@ -41,6 +75,17 @@ pub enum MetadataSource {
     Existing,
 }
 
+/// How artifact files get into the repository.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transfer {
+    /// Copy each file; the source stays where it is.
+    #[default]
+    Copy,
+    /// Move each file into the repository (no copy, no second write): on success the
+    /// source path no longer exists; on refusal the file is put back. See the crate docs.
+    Move,
+}
+
 /// What to add.
 #[derive(Debug, Clone)]
 pub struct AddRequest {
@@ -58,6 +103,8 @@ pub struct AddRequest {
     pub metadata: MetadataSource,
     /// The base image, when the image has no `org.opencontainers.image.base.name` label.
     pub base_image: Option<String>,
+    /// Copy the files (the default) or move them in.
+    pub transfer: Transfer,
 }
 
 /// What happened to one format.
@@ -82,6 +129,9 @@ pub struct AddOutcome {
     pub metadata_written: bool,
     /// The index row after the add: (before, after), when it changed.
     pub latest_change: Option<(Option<Version>, Option<Version>)>,
+    /// With [`Transfer::Move`]: the files that were copied instead of moved (their source
+    /// is still in place), each with why.
+    pub copied: Vec<(Utf8PathBuf, String)>,
 }
 
 impl AddOutcome {
@@ -167,6 +217,43 @@ pub enum AddError {
         "the version was added, but updating index/components.yaml failed: {0}; run `berth index`"
     )]
     Index(#[from] berth_index::IndexError),
+    /// With [`Transfer::Move`]: files the add did not take could not be put back at their
+    /// source paths (something else has taken the path, or its directory is gone). They
+    /// are kept where [`Unrestored::kept_at`] says.
+    #[error("{}", not_restored_text(error.as_deref(), files))]
+    NotRestored {
+        /// Why the add did not take them; `None` when it succeeded and they were not needed
+        /// (identical content was already stored).
+        error: Option<Box<AddError>>,
+        /// The files.
+        files: Vec<Unrestored>,
+    },
+}
+
+/// A moved file that could not be put back at its source path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrestored {
+    /// Where it came from (absolute).
+    pub source: Utf8PathBuf,
+    /// Where it is now, in the add's work directory under `.berth/tmp/`.
+    pub kept_at: Utf8PathBuf,
+    /// Why it could not be put back.
+    pub reason: String,
+}
+
+fn not_restored_text(error: Option<&AddError>, files: &[Unrestored]) -> String {
+    let mut s = match error {
+        Some(e) => format!("{e}\n"),
+        None => "identical content was already published; ".to_owned(),
+    };
+    s.push_str("--move: could not put these files back where they came from:");
+    for f in files {
+        s.push_str(&format!(
+            "\n  {}: {}; the file is kept at {}",
+            f.source, f.reason, f.kept_at
+        ));
+    }
+    s
 }
 
 impl From<io::Error> for AddError {
@@ -213,23 +300,61 @@ pub fn add(
         })?;
     let work_dir = Utf8PathBuf::from_path_buf(work.path().to_path_buf())
         .map_err(|p| io::Error::other(format!("{} is not UTF-8", p.display())))?;
+    let mut mover = Mover {
+        transfer: req.transfer,
+        work: work_dir.clone(),
+        moved: Vec::new(),
+        copied: Vec::new(),
+    };
+    let result = add_staged(repo, req, &tmp_root, &mut mover, progress);
+    // What the add did not take goes back where it came from: every moved file when it was
+    // refused, those of formats already stored with identical bytes when it succeeded.
+    // Files that entered the tree are no longer in the work directory and stay.
+    let unrestored = mover.put_back();
+    if unrestored.is_empty() {
+        return result.map(|o| AddOutcome {
+            copied: mover.copied,
+            ..o
+        });
+    }
+    // Keep the work directory (and the files in it); sweeps leave it alone too.
+    let _ = work.keep();
+    Err(AddError::NotRestored {
+        error: result.err().map(Box::new),
+        files: unrestored,
+    })
+}
 
-    // 1. Read every artifact once, copying it into the work directory (no lock needed:
-    //    nothing in the tree changes yet).
+/// The add proper: stage every artifact in `mover`'s work directory, then under the lock
+/// move them into place.
+fn add_staged(
+    repo: &Repository,
+    req: &AddRequest,
+    tmp_root: &Utf8Path,
+    mover: &mut Mover,
+    progress: ProgressFn<'_>,
+) -> Result<AddOutcome, AddError> {
+    let work_dir = mover.work.clone();
+    // Each format is staged in `<work>/version/<format>/`: for a new version that directory
+    // is renamed into the tree as a whole, with metadata.yaml.
+    let new_version = work_dir.join("version");
+
+    // 1. Read every artifact once, copying or moving it into the work directory (no lock
+    //    needed: nothing in the tree changes yet).
     let mut staged = Vec::new();
     if let Some(src) = &req.docker {
-        staged.push(stage_docker(req, src, &work_dir, progress)?);
+        staged.push(stage_docker(req, src, &new_version, mover, progress)?);
     }
     if !req.debs.is_empty() {
-        staged.push(stage_debs(req, &work_dir, progress)?);
+        staged.push(stage_debs(req, &new_version, mover, progress)?);
     }
     if !req.generic.is_empty() {
-        staged.push(stage_generic(req, &work_dir, progress)?);
+        staged.push(stage_generic(req, &new_version, mover, progress)?);
     }
 
     // 2. Under the lock: decide, check, move into place, update the index.
     let _lock = repo.lock()?;
-    sweep_stale(&tmp_root, &work_dir);
+    sweep_stale(tmp_root, &work_dir);
     let c = &req.component;
     let v = &req.version;
     let version_dir = repo.path(&Layout::version_dir(c, v));
@@ -266,6 +391,7 @@ pub fn add(
         formats: Vec::new(),
         metadata_written: false,
         latest_change: None,
+        copied: Vec::new(),
     };
     // Which formats are new, which are identical retries, which are refused.
     let mut to_move = Vec::new();
@@ -290,13 +416,9 @@ pub fn add(
     }
 
     if !version_exists {
-        // A new version: assemble metadata + formats in one directory, one rename.
-        let new_version = work_dir.join("version");
-        fs_err::create_dir_all(&new_version)?;
+        // A new version: metadata + formats in one directory (every staged format is new),
+        // one rename.
         write_new(&new_version.join("metadata.yaml"), metadata_text.as_bytes())?;
-        for (s, _) in &to_move {
-            fs_err::rename(&s.dir, new_version.join(s.format.as_str()))?;
-        }
         sync_tree(&new_version)?;
         let versions_dir = repo.path(&Layout::versions_dir(c));
         fs_err::create_dir_all(&versions_dir)?;
@@ -437,22 +559,198 @@ fn file_name(src: &Utf8Path) -> Result<String, AddError> {
     })
 }
 
-fn progress_for<'a>(src: &'a Utf8Path, total: u64, progress: ProgressFn<'a>) -> impl Fn(u64) + 'a {
-    move |n| progress(src, n, total)
+/// The journal of a work directory: one JSON line `[source, staged]` per moved file (the
+/// source absolute, the staged path relative to the work directory), written before the
+/// rename, so that the sweep can put back the files of a killed add.
+const MOVE_JOURNAL: &str = "moved.jsonl";
+
+/// How one add gets its artifact files into its work directory ([`Transfer`]), and what it
+/// moved there.
+struct Mover {
+    transfer: Transfer,
+    /// The add's work directory.
+    work: Utf8PathBuf,
+    /// (source, staged), both absolute, in the order moved.
+    moved: Vec<(Utf8PathBuf, Utf8PathBuf)>,
+    /// Files copied although a move was asked for, and why.
+    copied: Vec<(Utf8PathBuf, String)>,
+}
+
+/// `berth_formats::ingest_*_to`.
+type ReadOnce<T> = fn(&Utf8Path, Destination<'_>, Progress<'_>) -> Result<T, FormatError>;
+
+impl Mover {
+    /// Puts `src` at `staged` (a new path in the work directory) and reads it once with
+    /// `read`: copying it there, or, for [`Transfer::Move`], renaming it there first and
+    /// reading it in place. A file that cannot be renamed is copied (see the crate docs).
+    fn take<T>(
+        &mut self,
+        src: &Utf8Path,
+        staged: &Utf8Path,
+        progress: ProgressFn<'_>,
+        read: ReadOnce<T>,
+    ) -> Result<T, AddError> {
+        let total = fs_err::metadata(src)?.len();
+        let p = move |n| progress(src, n, total);
+        if self.transfer == Transfer::Move {
+            match self.move_in(src, staged)? {
+                None => {
+                    return Ok(read(
+                        staged,
+                        Destination::InPlace { shown_as: src },
+                        Some(&p),
+                    )?);
+                }
+                Some(why) => self.copied.push((src.to_owned(), why)),
+            }
+        }
+        Ok(read(src, Destination::CopyTo(staged), Some(&p))?)
+    }
+
+    /// Renames `src` to `staged`; `Some(why)` when it must be copied instead.
+    fn move_in(&mut self, src: &Utf8Path, staged: &Utf8Path) -> Result<Option<String>, AddError> {
+        let meta = fs_err::symlink_metadata(src)?;
+        if meta.file_type().is_symlink() {
+            return Ok(Some("it is a symbolic link".to_owned()));
+        }
+        if !meta.is_file() {
+            return Ok(Some("it is not a regular file".to_owned()));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            if meta.nlink() > 1 {
+                return Ok(Some(format!(
+                    "it has {} hard links, through which it could still change",
+                    meta.nlink()
+                )));
+            }
+        }
+        let source = Utf8PathBuf::try_from(std::path::absolute(src)?)
+            .map_err(|e| io::Error::other(format!("{src}: {e}")))?;
+        self.journal(&source, staged)?;
+        match std::fs::rename(src, staged) {
+            Ok(()) => {
+                self.moved.push((source, staged.to_owned()));
+                Ok(None)
+            }
+            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => Ok(Some(
+                "it is on another filesystem than the repository".to_owned(),
+            )),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("moving {src} into the repository ({staged}): {e}"),
+            )
+            .into()),
+        }
+    }
+
+    /// Records a move in the work directory's journal, before it happens.
+    fn journal(&self, source: &Utf8Path, staged: &Utf8Path) -> Result<(), AddError> {
+        use std::io::Write as _;
+        let rel = staged.strip_prefix(&self.work).unwrap_or(staged);
+        let line = serde_json::to_string(&[source.as_str(), rel.as_str()])
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let path = self.work.join(MOVE_JOURNAL);
+        let mut f = fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        f.write_all(format!("{line}\n").as_bytes())?;
+        Ok(())
+    }
+
+    /// Puts back every moved file still in the work directory, last moved first; returns
+    /// those that could not be.
+    fn put_back(&self) -> Vec<Unrestored> {
+        self.moved
+            .iter()
+            .rev()
+            .filter_map(|(source, staged)| put_back(staged, source))
+            .collect()
+    }
+}
+
+/// Puts `staged` back at `source` unless it is no longer there (it entered the tree, or
+/// was never moved). Never replaces what now has the path `source`.
+fn put_back(staged: &Utf8Path, source: &Utf8Path) -> Option<Unrestored> {
+    let missing = |p: &Utf8Path| matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == io::ErrorKind::NotFound);
+    if missing(staged) {
+        return None;
+    }
+    if same_file(staged, source) {
+        // Put back already (by an add killed before it removed the second name).
+        let _ = std::fs::remove_file(staged);
+        return None;
+    }
+    // link(2) refuses to replace an existing path; where hard links are not supported, a
+    // rename after checking that the path is free.
+    let done = match std::fs::hard_link(staged, source) {
+        Ok(()) => {
+            // A leftover second name in the work directory goes with the directory.
+            let _ = std::fs::remove_file(staged);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
+            e.kind(),
+            "something else has taken that path since",
+        )),
+        Err(_) if missing(source) => std::fs::rename(staged, source).map_err(|r| {
+            if r.kind() == io::ErrorKind::NotFound {
+                io::Error::new(r.kind(), "its directory is gone")
+            } else {
+                r
+            }
+        }),
+        Err(e) => Err(e),
+    };
+    done.err().map(|e| Unrestored {
+        source: source.to_owned(),
+        kept_at: staged.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// True when both paths name the same file (two hard links).
+fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if let (Ok(x), Ok(y)) = (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    let _ = (a, b);
+    false
+}
+
+/// Puts back the files a killed add had moved into `work` (its journal); returns those
+/// that could not be.
+fn put_back_journal(work: &Utf8Path) -> Vec<Unrestored> {
+    let Ok(text) = fs_err::read_to_string(work.join(MOVE_JOURNAL)) else {
+        return Vec::new();
+    };
+    text.lines()
+        // A line cut short by the kill was never followed by its rename.
+        .filter_map(|l| serde_json::from_str::<[Utf8PathBuf; 2]>(l).ok())
+        .collect::<Vec<_>>()
+        .iter()
+        .rev()
+        .filter_map(|[source, rel]| put_back(&work.join(rel), source))
+        .collect()
 }
 
 fn stage_docker(
     req: &AddRequest,
     src: &Utf8Path,
     work: &Utf8Path,
+    mover: &mut Mover,
     progress: ProgressFn<'_>,
 ) -> Result<Staged, AddError> {
     let dir = work.join(Format::DOCKER);
     fs_err::create_dir_all(&dir)?;
     let dest = dir.join("image.tar");
-    let total = fs_err::metadata(src)?.len();
-    let p = progress_for(src, total, progress);
-    let info: ImageInfo = berth_formats::ingest_image(src, &dest, Some(&p))?;
+    let info: ImageInfo = mover.take(src, &dest, progress, berth_formats::ingest_image_to)?;
     let manifest = Manifest {
         format: Checked::Valid(Format::docker()),
         version: Checked::Valid(req.version.clone()),
@@ -489,6 +787,7 @@ fn stage_docker(
 fn stage_debs(
     req: &AddRequest,
     work: &Utf8Path,
+    mover: &mut Mover,
     progress: ProgressFn<'_>,
 ) -> Result<Staged, AddError> {
     let dir = work.join(Format::DEB);
@@ -502,9 +801,12 @@ fn stage_debs(
                 name,
             });
         }
-        let total = fs_err::metadata(src)?.len();
-        let p = progress_for(src, total, progress);
-        let info = berth_formats::ingest_deb(src, &dir.join(&name), Some(&p))?;
+        let info = mover.take(
+            src,
+            &dir.join(&name),
+            progress,
+            berth_formats::ingest_deb_to,
+        )?;
         infos.insert(name, info);
     }
     let files: Vec<FileEntry> = infos.iter().map(|(n, i)| entry(n, &i.file)).collect();
@@ -530,6 +832,7 @@ fn stage_debs(
 fn stage_generic(
     req: &AddRequest,
     work: &Utf8Path,
+    mover: &mut Mover,
     progress: ProgressFn<'_>,
 ) -> Result<Staged, AddError> {
     let dir = work.join(Format::GENERIC);
@@ -545,9 +848,12 @@ fn stage_generic(
                 name,
             });
         }
-        let total = fs_err::metadata(src)?.len();
-        let p = progress_for(src, total, progress);
-        let d = berth_formats::ingest_file(src, &dir.join(&name), Some(&p))?;
+        let d = mover.take(
+            src,
+            &dir.join(&name),
+            progress,
+            berth_formats::ingest_file_to,
+        )?;
         files.push(entry(&name, &d));
     }
     files.sort();
@@ -616,7 +922,8 @@ fn write_new(path: &Utf8Path, data: &[u8]) -> Result<(), AddError> {
     Ok(())
 }
 
-/// fsyncs every file and directory below `dir` (artifacts are fsynced by the copy).
+/// fsyncs every directory below `dir` (artifacts are fsynced when read: the copy, or a
+/// moved file in place).
 fn sync_tree(dir: &Utf8Path) -> Result<(), AddError> {
     for e in fs_err::read_dir(dir)? {
         let e = e?;
@@ -630,8 +937,9 @@ fn sync_tree(dir: &Utf8Path) -> Result<(), AddError> {
     Ok(())
 }
 
-/// Removes work directories of adds whose process died. Work directories are named
-/// `add-<pid>-…`; one whose process still runs (it may be staging without the lock) is kept.
+/// Removes work directories of adds whose process died, after putting back the files they
+/// had moved in. Work directories are named `add-<pid>-…`; one whose process still runs (it
+/// may be staging without the lock) is kept.
 fn sweep_stale(tmp_root: &Utf8Path, keep: &Utf8Path) {
     let Ok(entries) = fs_err::read_dir(tmp_root) else {
         return;
@@ -654,7 +962,14 @@ fn sweep_stale(tmp_root: &Utf8Path, keep: &Utf8Path) {
             _ => true,
         };
         if !alive {
-            let _ = std::fs::remove_dir_all(&p);
+            // Files a killed `--move` had taken go back first; a directory holding files
+            // that cannot go back is kept.
+            let Ok(dir) = Utf8PathBuf::from_path_buf(p) else {
+                continue;
+            };
+            if put_back_journal(&dir).is_empty() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
         }
     }
 }
@@ -662,4 +977,75 @@ fn sweep_stale(tmp_root: &Utf8Path, keep: &Utf8Path) {
 /// The built_at of a manifest as a timestamp, when valid (for callers that report it).
 pub fn built_at(m: &Manifest) -> Option<Timestamp> {
     m.built_at.as_ref().and_then(|b| b.get().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> (tempfile::TempDir, Utf8PathBuf) {
+        let t = tempfile::tempdir().expect("tempdir");
+        let p = Utf8PathBuf::from_path_buf(t.path().to_path_buf()).expect("utf-8");
+        (t, p)
+    }
+
+    #[test]
+    fn put_back_restores_and_never_replaces() {
+        let (_t, d) = dir();
+        let (src, staged) = (d.join("src"), d.join("staged"));
+        fs_err::write(&staged, b"moved").expect("write");
+        assert_eq!(put_back(&staged, &src), None);
+        assert_eq!(fs_err::read(&src).expect("back"), b"moved");
+        assert!(!staged.exists());
+        // Nothing to do when the file is no longer staged (it entered the tree).
+        assert_eq!(put_back(&staged, &src), None);
+
+        // The producer wrote a new file at the old path: it is kept, and so is ours.
+        fs_err::write(&staged, b"ours").expect("write");
+        fs_err::write(&src, b"theirs").expect("write");
+        let u = put_back(&staged, &src).expect("not restored");
+        assert_eq!(
+            (u.source.as_path(), u.kept_at.as_path()),
+            (src.as_path(), staged.as_path())
+        );
+        assert_eq!(fs_err::read(&src).expect("theirs"), b"theirs");
+        assert_eq!(fs_err::read(&staged).expect("ours"), b"ours");
+
+        // Already put back by an add killed before it removed the second name.
+        fs_err::remove_file(&src).expect("rm");
+        fs_err::hard_link(&staged, &src).expect("link");
+        assert_eq!(put_back(&staged, &src), None);
+        assert!(!staged.exists());
+        assert_eq!(fs_err::read(&src).expect("back"), b"ours");
+
+        // The source's directory is gone.
+        fs_err::write(&staged, b"x").expect("write");
+        let u = put_back(&staged, &d.join("gone/src")).expect("not restored");
+        assert!(u.reason.contains("directory is gone"), "{}", u.reason);
+    }
+
+    #[test]
+    fn the_journal_puts_back_what_a_killed_add_moved() {
+        let (_t, d) = dir();
+        let work = d.join("add-1-x");
+        fs_err::create_dir_all(work.join("version/generic")).expect("mkdir");
+        let mut m = Mover {
+            transfer: Transfer::Move,
+            work: work.clone(),
+            moved: Vec::new(),
+            copied: Vec::new(),
+        };
+        let src = d.join("build/out.bin");
+        fs_err::create_dir_all(d.join("build")).expect("mkdir");
+        fs_err::write(&src, b"artifact").expect("write");
+        let staged = work.join("version/generic/out.bin");
+        assert_eq!(m.move_in(&src, &staged).expect("move"), None);
+        assert!(!src.exists() && staged.exists());
+        // A half-written last line (the kill came before its rename) is ignored.
+        let mut j = fs_err::read_to_string(work.join(MOVE_JOURNAL)).expect("journal");
+        j.push_str("[\"/nowhere");
+        fs_err::write(work.join(MOVE_JOURNAL), j).expect("write");
+        assert_eq!(put_back_journal(&work), Vec::new());
+        assert_eq!(fs_err::read(&src).expect("back"), b"artifact");
+    }
 }

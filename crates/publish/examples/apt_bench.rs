@@ -10,7 +10,8 @@
 //! and `WORKDIR/domain-plus-one.yaml` one more; then times `apt_index` cold (empty
 //! cache), warm, and after adding one deb, and `apt::publish` cold and incremental.
 //! `apt-ftparchive packages WORKDIR/debs` and `dpkg-scanpackages WORKDIR/debs` are the
-//! references (run them with hyperfine beside `berth publish apt`).
+//! references: `cargo xtask bench --only publish` builds its fixture with this example
+//! and times the `berth` binary beside them.
 
 use std::process::Command;
 use std::time::Instant;

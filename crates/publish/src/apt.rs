@@ -7,14 +7,17 @@
 //!   dists/<suite>/main/binary-<arch>/Packages   (+ .gz, .xz)
 //!   pool/main/<p>/<package>/<package>_<version>_<arch>.deb
 //!   .berth-publish-cache.json                   deb sha256 -> stanza; manifest stamps
-//!   .berth-publish-chunks/<sha256>.gz           compressed chunks of Packages.gz
+//!   .berth-publish-chunks.bin                   compressed chunks of Packages
+//!   .berth-publish-dirty                        present while the pool is changed
 //! ```
 //!
 //! Incremental: a manifest.yaml whose size and mtime are unchanged is not parsed again,
 //! and a deb whose sha256 is in the cache is not opened again (its stanza, built from
-//! its control paragraph plus Filename, Size and SHA256, is cached). Packages.gz is a
-//! multi-member gzip file of content-defined chunks, so only the chunks a change touches
-//! are recompressed; Packages.xz is recompressed whole (apt reads one xz stream only).
+//! its control paragraph plus Filename, Size and SHA256, is cached). Packages is cut into
+//! content-defined chunks, each compressed once and kept: Packages.gz is a multi-member
+//! gzip file of the chunks' members, Packages.xz one xz stream of the chunks' blocks
+//! (apt reads one xz stream only, but any number of blocks in it). A change recompresses
+//! only the chunks it touches.
 //!
 //! Atomic for a client: new pool files are placed first (hard links where the filesystem
 //! allows, else copies; each placed by rename), then the new `dists/` (built complete in a
@@ -23,6 +26,11 @@
 //! the new indexes with the new pool.
 //!
 //! One output directory holds one stage: publishing another stage into it is refused.
+//! The directory belongs to berth: after a completed publication the pool is trusted to
+//! be as berth left it (files are not looked at again), so a deb deleted or changed by
+//! hand is put back only after `.berth-publish-cache.json` is deleted. A publication
+//! that was interrupted leaves `.berth-publish-dirty`, and the next one checks every
+//! pool file and lists the pool for strays.
 //!
 //! `Architecture: all` packages are listed in every `binary-<arch>/Packages`. The
 //! architectures are those of berth.toml (`repository.architectures`) plus any a deb of
@@ -38,6 +46,7 @@ use serde::{Deserialize, Serialize};
 use crate::deb822;
 use crate::fsutil::{self, Placed};
 use crate::sign::SigningKey;
+use crate::xzcat;
 use crate::{PublishError, Result, Stage};
 
 /// The cache file in the output directory.
@@ -92,7 +101,7 @@ pub struct AptCache {
     /// Pool path -> sha256 of the deb published there.
     #[serde(default)]
     pub pool: BTreeMap<String, String>,
-    /// Compressed Packages chunks by sha256 of their text (kept as files by [`publish`]).
+    /// Compressed Packages chunks by sha256 of their text (kept in a pack file by [`publish`]).
     #[serde(skip)]
     pub chunks: BTreeMap<String, CompressedChunk>,
 }
@@ -123,19 +132,24 @@ pub struct CachedManifest {
     pub debs: Vec<(String, u64, String)>,
 }
 
-/// One chunk of a Packages file, compressed as a gzip member. Packages.gz is these
-/// members concatenated (a multi-member gzip file, which apt, zlib and gzip read whole),
-/// so a change recompresses only the chunks it touches. (Not so for xz: apt stops
-/// reading after the first xz stream, so Packages.xz is compressed whole.)
+/// One chunk of a Packages file, compressed twice. Packages.gz is the gzip members
+/// concatenated (a multi-member gzip file, which apt, zlib and gzip read whole);
+/// Packages.xz is one xz stream holding the chunks' blocks (apt stops reading after the
+/// first xz stream, so the blocks are lifted out of their streams and joined). A change
+/// recompresses only the chunks it touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompressedChunk {
     /// gzip member.
     pub gz: Vec<u8>,
+    /// Single-block xz stream.
+    pub xz: Vec<u8>,
 }
 
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 3;
+/// Present while [`publish`] changes the pool.
+const DIRTY_MARKER: &str = ".berth-publish-dirty";
 /// Where [`publish`] keeps compressed chunks.
-const CHUNK_DIR: &str = ".berth-publish-chunks";
+const CHUNK_FILE: &str = ".berth-publish-chunks.bin";
 
 impl AptCache {
     /// Reads the cache; a missing, unreadable or outdated cache is an empty one.
@@ -147,54 +161,86 @@ impl AptCache {
             .unwrap_or_default()
     }
 
-    /// Writes the cache atomically.
-    pub fn save(&self, path: &Utf8Path) -> Result<()> {
-        let mut c = self.clone();
-        c.version = CACHE_VERSION;
-        let bytes = serde_json::to_vec(&c).map_err(|e| PublishError::Io {
+    /// Writes the cache atomically (a rename over the old one; not fsynced: after a
+    /// crash the old cache or none is as good, every entry being keyed by content).
+    pub fn save(&mut self, path: &Utf8Path) -> Result<()> {
+        self.version = CACHE_VERSION;
+        let bytes = serde_json::to_vec(&*self).map_err(|e| PublishError::Io {
             path: path.to_owned(),
             source: std::io::Error::other(e),
         })?;
-        berth_model::store::atomic_write(path, &bytes, true).map_err(PublishError::io(path))
+        fsutil::replace_file(path, &bytes)
     }
 
-    /// Loads the compressed chunks kept in `dir`.
-    fn load_chunks(&mut self, dir: &Utf8Path) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
+    /// Loads the compressed chunks kept in the pack file `path` (none when it is missing
+    /// or damaged: the chunks are then compressed again).
+    fn load_chunks(&mut self, path: &Utf8Path) {
+        if let Ok(bytes) = std::fs::read(path) {
+            self.chunks = unpack_chunks(&bytes).unwrap_or_default();
+        }
+    }
+
+    /// Writes `self.chunks` to the pack file `path` (replacing it whole).
+    fn save_chunks(&self, path: &Utf8Path) -> Result<()> {
+        fsutil::replace_file(path, &pack_chunks(&self.chunks))
+    }
+}
+
+/// First line of the chunk pack file.
+const PACK_MAGIC: &[u8] = b"berth publish chunks 1\n";
+
+/// The pack file: magic, then per chunk its key (32 bytes), the lengths of its gzip and
+/// xz forms (u32 little-endian each) and those bytes; last, the SHA-256 of all before.
+fn pack_chunks(chunks: &BTreeMap<String, CompressedChunk>) -> Vec<u8> {
+    use sha2::Digest as _;
+    let size: usize = chunks.values().map(|c| 40 + c.gz.len() + c.xz.len()).sum();
+    let mut out = Vec::with_capacity(PACK_MAGIC.len() + size + 32);
+    out.extend_from_slice(PACK_MAGIC);
+    for (key, c) in chunks {
+        let (Ok(raw), Ok(gz_len), Ok(xz_len)) = (
+            hex::decode(key),
+            u32::try_from(c.gz.len()),
+            u32::try_from(c.xz.len()),
+        ) else {
+            continue; // not storable: compressed again next time
         };
-        for entry in rd.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(key) = name.strip_suffix(".gz") else {
-                continue;
-            };
-            if let Ok(gz) = std::fs::read(dir.join(&name)) {
-                self.chunks.insert(key.to_owned(), CompressedChunk { gz });
-            }
+        if raw.len() != 32 {
+            continue;
         }
+        out.extend_from_slice(&raw);
+        out.extend_from_slice(&gz_len.to_le_bytes());
+        out.extend_from_slice(&xz_len.to_le_bytes());
+        out.extend_from_slice(&c.gz);
+        out.extend_from_slice(&c.xz);
     }
+    let digest = sha2::Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    out
+}
 
-    /// Keeps the chunks in `dir` in step with `self.chunks`.
-    fn save_chunks(&self, dir: &Utf8Path) -> Result<()> {
-        fs_err::create_dir_all(dir).map_err(PublishError::io(dir))?;
-        let mut on_disk = BTreeSet::new();
-        for entry in fs_err::read_dir(dir)
-            .map_err(PublishError::io(dir))?
-            .flatten()
-        {
-            on_disk.insert(entry.file_name().to_string_lossy().into_owned());
-        }
-        for (key, c) in &self.chunks {
-            let name = format!("{key}.gz");
-            if !on_disk.remove(&name) {
-                fsutil::write_new(&dir.join(&name), &c.gz)?;
-            }
-        }
-        for stale in on_disk {
-            let _ = std::fs::remove_file(dir.join(stale));
-        }
-        Ok(())
+/// Reads a pack file; `None` when it is not one or its checksum does not match.
+fn unpack_chunks(bytes: &[u8]) -> Option<BTreeMap<String, CompressedChunk>> {
+    use sha2::Digest as _;
+    let (body, digest) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+    if sha2::Sha256::digest(body).as_slice() != digest {
+        return None;
     }
+    let mut rest = body.strip_prefix(PACK_MAGIC)?;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = rest.split_at_checked(n)?;
+        rest = tail;
+        Some(head)
+    };
+    let mut chunks = BTreeMap::new();
+    while let Some(key) = take(32) {
+        let len = |b: &[u8]| usize::try_from(u32::from_le_bytes(b.try_into().ok()?)).ok();
+        let gz_len = len(take(4)?)?;
+        let xz_len = len(take(4)?)?;
+        let gz = take(gz_len)?.to_vec();
+        let xz = take(xz_len)?.to_vec();
+        chunks.insert(hex::encode(key), CompressedChunk { gz, xz });
+    }
+    Some(chunks)
 }
 
 /// One deb in the pool.
@@ -254,14 +300,21 @@ pub fn apt_index(
         size: u64,
         sha256: Sha256Digest,
     }
+    /// One stage entry's deb manifest: its stamp and debs, `fresh` when parsed now.
+    struct Listed {
+        key: String,
+        manifest: Utf8PathBuf,
+        dir: Utf8PathBuf,
+        stamp: (u64, i128),
+        debs: Vec<(String, u64, String)>,
+        fresh: bool,
+    }
     let deb = Format::deb();
-    let mut found: Vec<Found> = Vec::new();
-    let mut used_manifests = BTreeSet::new();
-    for e in &stage.entries {
+    // Stat (and, when the cache does not know it, parse) every manifest, in parallel.
+    let listed = parallel_map(&stage.entries, |e| -> Result<Option<Listed>> {
         let key = format!("{} {}", e.name, e.version);
         let rel = Layout::manifest_path(&e.name, &e.version, &deb);
         let manifest = repo.path(&rel);
-        let dir = repo.path(&Layout::format_dir(&e.name, &e.version, &deb));
         let stamp = std::fs::metadata(&manifest).ok().map(|m| {
             use std::os::unix::fs::MetadataExt;
             (
@@ -269,7 +322,7 @@ pub fn apt_index(
                 i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
             )
         });
-        let Some((len, mtime_ns)) = stamp else {
+        let Some(stamp) = stamp else {
             if !repo
                 .store()
                 .exists(&Layout::version_dir(&e.name, &e.version))
@@ -279,48 +332,70 @@ pub fn apt_index(
                     version: e.version.clone(),
                 });
             }
-            continue; // this version ships no deb
+            return Ok(None); // this version ships no deb
         };
+        let dir = repo.path(&Layout::format_dir(&e.name, &e.version, &deb));
         let cached = cache
             .manifests
             .get(&key)
-            .filter(|c| c.len == len && c.mtime_ns == mtime_ns);
-        let debs = match cached {
-            Some(c) => c.debs.clone(),
-            None => {
-                let m: Manifest = repo.read_yaml(&rel)?.value;
-                let mut debs = Vec::new();
-                for f in m.files.iter().filter(|f| f.path.ends_with(".deb")) {
-                    let sha = f.sha256.get().ok_or_else(|| PublishError::BadManifest {
-                        manifest: manifest.clone(),
-                        detail: format!(
-                            "the sha256 of {} is not valid ({}); regenerate the manifest with `berth add`",
-                            f.path,
-                            f.sha256.error().unwrap_or_default()
-                        ),
-                    })?;
-                    debs.push((f.path.clone(), f.size, sha.hex()));
-                }
-                cache.manifests.insert(
-                    key.clone(),
-                    CachedManifest {
-                        len,
-                        mtime_ns,
-                        debs: debs.clone(),
-                    },
-                );
-                debs
-            }
-        };
-        used_manifests.insert(key);
-        for (path, size, sha) in debs {
-            let sha256 = Sha256Digest::parse(&sha).map_err(|e| PublishError::BadManifest {
+            .filter(|c| (c.len, c.mtime_ns) == stamp);
+        if let Some(c) = cached {
+            let debs = c.debs.clone();
+            return Ok(Some(Listed {
+                key,
+                manifest,
+                dir,
+                stamp,
+                debs,
+                fresh: false,
+            }));
+        }
+        let m: Manifest = repo.read_yaml(&rel)?.value;
+        let mut debs = Vec::new();
+        for f in m.files.iter().filter(|f| f.path.ends_with(".deb")) {
+            let sha = f.sha256.get().ok_or_else(|| PublishError::BadManifest {
                 manifest: manifest.clone(),
+                detail: format!(
+                    "the sha256 of {} is not valid ({}); regenerate the manifest with `berth add`",
+                    f.path,
+                    f.sha256.error().unwrap_or_default()
+                ),
+            })?;
+            debs.push((f.path.clone(), f.size, sha.hex()));
+        }
+        Ok(Some(Listed {
+            key,
+            manifest,
+            dir,
+            stamp,
+            debs,
+            fresh: true,
+        }))
+    });
+    let mut found: Vec<Found> = Vec::new();
+    let mut used_manifests = BTreeSet::new();
+    for l in listed {
+        let Some(l) = l? else { continue };
+        if l.fresh {
+            let (len, mtime_ns) = l.stamp;
+            cache.manifests.insert(
+                l.key.clone(),
+                CachedManifest {
+                    len,
+                    mtime_ns,
+                    debs: l.debs.clone(),
+                },
+            );
+        }
+        used_manifests.insert(l.key);
+        for (path, size, sha) in l.debs {
+            let sha256 = Sha256Digest::parse(&sha).map_err(|e| PublishError::BadManifest {
+                manifest: l.manifest.clone(),
                 detail: e.to_string(),
             })?;
             found.push(Found {
-                source: dir.join(&path),
-                manifest: manifest.clone(),
+                source: l.dir.join(&path),
+                manifest: l.manifest.clone(),
                 size,
                 sha256,
             });
@@ -565,26 +640,23 @@ fn compress_chunks(
     let missing: Vec<(&str, &str)> = missing.into_iter().collect();
     let done = parallel_map(&missing, |(_, text)| CompressedChunk {
         gz: gzip(text.as_bytes()),
+        xz: xzcat::piece(text.as_bytes()),
     });
     for ((key, _), c) in missing.iter().zip(done) {
         chunks.insert((*key).to_owned(), c);
     }
     let used: BTreeSet<&String> = keyed.iter().flatten().map(|(k, _)| k).collect();
     chunks.retain(|k, _| used.contains(k));
-    let mut assembled = Vec::with_capacity(per_arch.len());
+    let mut files = Vec::with_capacity(per_arch.len() * 3);
     for ((path, _), parts) in per_arch.into_iter().zip(&keyed) {
         let (mut plain, mut gz) = (Vec::new(), Vec::new());
         for (key, text) in parts {
             plain.extend_from_slice(text.as_bytes());
             gz.extend_from_slice(&chunks[key].gz);
         }
-        assembled.push((path, plain, gz));
-    }
-    // apt's xz reader stops after the first stream, so Packages.xz is one stream over
-    // the whole text (compressed on parallel threads, one per architecture).
-    let xzs = parallel_map(&assembled, |(_, plain, _)| xz(plain));
-    let mut files = Vec::with_capacity(assembled.len() * 3);
-    for ((path, plain, gz), xz) in assembled.into_iter().zip(xzs) {
+        // The chunks' blocks in one stream; were a kept piece damaged, the whole text.
+        let xz = xzcat::join(parts.iter().map(|(key, _)| chunks[key].xz.as_slice()))
+            .unwrap_or_else(|| xzcat::piece(&plain));
         files.push(IndexFile {
             path: format!("{path}.gz"),
             bytes: gz,
@@ -605,14 +677,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.write_all(data)
         .expect("writing into memory does not fail");
     e.finish().expect("writing into memory does not fail")
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
-        .expect("xz preset 1 is valid");
-    w.write_all(data)
-        .expect("writing into memory does not fail");
-    w.finish().expect("writing into memory does not fail")
 }
 
 /// `$SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
@@ -723,9 +787,14 @@ pub fn publish(
         });
     }
     cache.stage = Some(stage_name);
-    let chunk_dir = out.join(CHUNK_DIR);
-    cache.load_chunks(&chunk_dir);
+    let chunk_file = out.join(CHUNK_FILE);
+    cache.load_chunks(&chunk_file);
     let index = apt_index(repo, stage, &mut cache, opts)?;
+    // While this marker exists the pool may hold files the cache does not list (a
+    // publication was interrupted): the next one then lists the whole pool.
+    let dirty = out.join(DIRTY_MARKER);
+    let pool_listed_in_cache = !cache.pool.is_empty() && !dirty.exists();
+    fs_err::write(&dirty, b"").map_err(PublishError::io(&dirty))?;
 
     // 1. The pool: every deb of the stage in place before any index names it.
     let mut report = AptReport {
@@ -737,16 +806,22 @@ pub fn publish(
         signed: index.in_release.is_some(),
         ..AptReport::default()
     };
-    for p in &index.pool {
+    let pool_root = out.join("pool");
+    let pool_existed = pool_root.exists();
+    let placed = parallel_map(&index.pool, |p| {
         let dst = out.join(&p.filename);
+        // The last publication completed and placed this very deb here: trusted without
+        // a look (OUT belongs to berth; see the module docs). Otherwise checked.
         let known = cache.pool.get(&p.filename) == Some(&p.sha256.hex())
-            && std::fs::metadata(&dst).is_ok_and(|m| m.len() == p.size);
-        let how = if known {
-            Placed::Kept
+            && (pool_listed_in_cache || std::fs::metadata(&dst).is_ok_and(|m| m.len() == p.size));
+        if known {
+            Ok(Placed::Kept)
         } else {
-            fsutil::link_or_copy(&p.source, &dst)?
-        };
-        match how {
+            fsutil::link_or_copy(&p.source, &dst)
+        }
+    });
+    for how in placed {
+        match how? {
             Placed::Kept => report.kept += 1,
             Placed::Linked => report.linked += 1,
             Placed::Copied => report.copied += 1,
@@ -774,12 +849,24 @@ pub fn publish(
 
     // 3. Debs no longer run by the stage leave the pool.
     let keep: BTreeSet<&str> = index.pool.iter().map(|p| p.filename.as_str()).collect();
-    let pool_root = out.join("pool");
-    for rel in fsutil::list_files(&pool_root)? {
-        let filename = format!("pool/{rel}");
+    let published: Vec<String> = if pool_listed_in_cache {
+        cache.pool.keys().cloned().collect()
+    } else if !pool_existed {
+        Vec::new() // every file in the pool was placed just now
+    } else {
+        fsutil::list_files(&pool_root)?
+            .into_iter()
+            .map(|rel| format!("pool/{rel}"))
+            .collect()
+    };
+    for filename in published {
         if !keep.contains(filename.as_str()) {
-            let path = pool_root.join(&rel);
-            fs_err::remove_file(&path).map_err(PublishError::io(&path))?;
+            let path = out.join(&filename);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(PublishError::io(&path)(e)),
+            }
             if let Some(parent) = path.parent() {
                 fsutil::remove_empty_dirs(parent, &pool_root);
             }
@@ -791,8 +878,9 @@ pub fn publish(
         .iter()
         .map(|p| (p.filename.clone(), p.sha256.hex()))
         .collect();
-    cache.save_chunks(&chunk_dir)?;
+    cache.save_chunks(&chunk_file)?;
     cache.save(&cache_path)?;
+    fs_err::remove_file(&dirty).map_err(PublishError::io(&dirty))?;
     Ok(report)
 }
 
@@ -826,6 +914,32 @@ mod tests {
         assert!(!is_safe("../x"));
         assert!(!is_safe("a/b"));
         assert!(is_safe("1:2.0~rc1+b1-1"));
+    }
+
+    #[test]
+    fn chunk_packs_round_trip_and_damage_is_dropped() {
+        let mut chunks = BTreeMap::new();
+        for text in ["Package: a\n\n", "Package: b\n\n"] {
+            use sha2::Digest as _;
+            chunks.insert(
+                hex::encode(sha2::Sha256::digest(text)),
+                CompressedChunk {
+                    gz: gzip(text.as_bytes()),
+                    xz: xzcat::piece(text.as_bytes()),
+                },
+            );
+        }
+        let packed = pack_chunks(&chunks);
+        assert_eq!(unpack_chunks(&packed), Some(chunks.clone()));
+        assert_eq!(
+            unpack_chunks(&pack_chunks(&BTreeMap::new())),
+            Some(BTreeMap::new())
+        );
+        let mut damaged = packed.clone();
+        damaged[PACK_MAGIC.len() + 40] ^= 1;
+        assert_eq!(unpack_chunks(&damaged), None);
+        assert_eq!(unpack_chunks(&packed[..packed.len() - 1]), None);
+        assert_eq!(unpack_chunks(b""), None);
     }
 
     #[test]

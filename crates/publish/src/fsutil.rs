@@ -35,11 +35,23 @@ pub(crate) fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
 /// Puts `src` at `dst` (replacing it atomically): a hard link when possible, else a copy
 /// into a temporary name and a rename. `dst`'s parent is created.
 pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
-    if same_file(src, dst) {
-        return Ok(Placed::Kept);
+    // Nothing there yet (the common case): a link appears whole, no temporary name needed.
+    let mut linked = std::fs::hard_link(src, dst);
+    if linked
+        .as_ref()
+        .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+    {
+        let parent = dst.parent().unwrap_or(Utf8Path::new("."));
+        fs_err::create_dir_all(parent).map_err(PublishError::io(parent))?;
+        linked = std::fs::hard_link(src, dst);
     }
-    let parent = dst.parent().unwrap_or(Utf8Path::new("."));
-    fs_err::create_dir_all(parent).map_err(PublishError::io(parent))?;
+    match linked {
+        Ok(()) => return Ok(Placed::Linked),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && same_file(src, dst) => {
+            return Ok(Placed::Kept);
+        }
+        Err(_) => {}
+    }
     let tmp = temp_beside(dst, "place");
     let how = match std::fs::hard_link(src, &tmp) {
         Ok(()) => Placed::Linked,
@@ -59,6 +71,17 @@ pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
         }
     })?;
     Ok(how)
+}
+
+/// Replaces `path` by a file holding `data`: written under a temporary name beside it,
+/// then renamed over it (readers see the old or the new content). Not fsynced.
+pub(crate) fn replace_file(path: &Utf8Path, data: &[u8]) -> Result<()> {
+    let tmp = temp_beside(path, "write");
+    fs_err::write(&tmp, data).map_err(PublishError::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        PublishError::io(path)(e)
+    })
 }
 
 /// Writes a file in a directory being built (not yet visible to clients).

@@ -46,6 +46,7 @@ pub mod oci;
 #[cfg(feature = "push")]
 pub mod push;
 pub mod sign;
+mod xzcat;
 
 pub use error::PublishError;
 

@@ -1,8 +1,8 @@
-//! `berth add COMPONENT VERSION --docker F / --deb F… / --generic F… [--metadata F | --from-previous]`.
+//! `berth add COMPONENT VERSION --docker F / --deb F… / --generic F… [--metadata F | --from-previous] [--move]`.
 
 use std::io::IsTerminal;
 
-use berth_ingest::{AddRequest, FormatStatus, MetadataSource};
+use berth_ingest::{AddRequest, FormatStatus, MetadataSource, Transfer};
 use berth_model::{ComponentPath, Version};
 use serde::Serialize;
 
@@ -46,6 +46,11 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
             (None, false) => MetadataSource::Existing,
         },
         base_image: args.base_image.clone(),
+        transfer: if args.move_files {
+            Transfer::Move
+        } else {
+            Transfer::Copy
+        },
     };
     let bar = progress_bar(args.no_progress);
     let on_progress = |file: &camino::Utf8Path, done: u64, total: u64| {
@@ -62,8 +67,15 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
     let outcome = result.map_err(|e| match e {
         berth_ingest::AddError::Repo(inner) => Failure::from(inner),
         berth_ingest::AddError::Format(f) => Failure::Negative(Some(f.to_string())),
+        // Files of a --move that could not go back: an I/O problem, whatever the add said.
+        e @ berth_ingest::AddError::NotRestored { .. } => Failure::Error(e.to_string()),
         other => Failure::Negative(Some(other.to_string())),
     })?;
+    for (file, why) in &outcome.copied {
+        output::warning(&format!(
+            "--move: {file} was copied, not moved ({why}); it is still in place"
+        ));
+    }
     if !outcome.unchanged() {
         let formats: Vec<String> = outcome.formats.iter().map(|f| f.0.to_string()).collect();
         let event =
