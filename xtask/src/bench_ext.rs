@@ -196,17 +196,12 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     };
     fresh_repo()?;
     let rss_kib = peak_rss_kib(&add_cmd)?;
-    let median = |s: &[std::time::Duration]| {
-        let mut v = s.to_vec();
-        v.sort();
-        v[v.len() / 2].as_secs_f64()
-    };
     // The read-verify-copy-hash pipeline alone, into tmpfs (no disk write-back): what berth
     // itself costs, separated from the disk's speed.
     let shm = Utf8PathBuf::from("/dev/shm/berth-bench-ingest.tar");
     let pipeline = time(args.runs.clamp(1, 3), || {
         let _ = fs_err::remove_file(&shm);
-        berth_formats::ingest_image(&archive, &shm, None)
+        berth_formats::ingest_image(&archive, berth_formats::Destination::CopyTo(&shm), None)
             .map(|_| ())
             .map_err(|e| e.to_string())
     })?;
@@ -247,9 +242,9 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     if handed.exists() {
         fs_err::remove_file(&handed).map_err(|e| e.to_string())?;
     }
-    let (a, o) = (median(&samples), median(&openssl));
-    let m = median(&move_samples);
-    let p = median(&pipeline);
+    let (a, o) = (median_secs(&samples), median_secs(&openssl));
+    let m = median_secs(&move_samples);
+    let p = median_secs(&pipeline);
     rows.push(Row {
         name: "add pipeline: read+verify+copy+hash to tmpfs".into(),
         samples: pipeline,
@@ -263,7 +258,7 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
         name: "ref: dd conv=fsync, same file to the same disk".into(),
         note: format!(
             "{:.0} MiB/s: the disk's durable write speed bounds `berth add`",
-            size_gib * 1024.0 / median(&dd)
+            size_gib * 1024.0 / median_secs(&dd)
         ),
         samples: dd,
     });
@@ -294,7 +289,7 @@ fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     });
     rows.push(Row {
         name: "ref: sha256sum, same file".into(),
-        note: format!("{:.0} MiB/s", size_gib * 1024.0 / median(&sha256sum)),
+        note: format!("{:.0} MiB/s", size_gib * 1024.0 / median_secs(&sha256sum)),
         samples: sha256sum,
     });
     fs_err::remove_dir_all(&repo).map_err(|e| e.to_string())?;

@@ -62,18 +62,9 @@ pub fn inspect_deb(path: &Utf8Path, progress: Progress<'_>) -> Result<DebInfo, F
     finish_deb(path, control_text, file)
 }
 
-/// Like [`inspect_deb`], and copies the package to `dest` in the same single read of `src`.
+/// Like [`inspect_deb`], and copies the package ([`Destination::CopyTo`]) or fsyncs it
+/// where it is ([`Destination::InPlace`]), in the same single read of `src`.
 pub fn ingest_deb(
-    src: &Utf8Path,
-    dest: &Utf8Path,
-    progress: Progress<'_>,
-) -> Result<DebInfo, FormatError> {
-    ingest_deb_to(src, Destination::CopyTo(dest), progress)
-}
-
-/// Like [`ingest_deb`], with the choice of copying the package or reading it in place
-/// ([`Destination::InPlace`]); either way in one read.
-pub fn ingest_deb_to(
     src: &Utf8Path,
     dest: Destination<'_>,
     progress: Progress<'_>,

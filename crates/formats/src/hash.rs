@@ -127,8 +127,8 @@ impl MemberHasher {
     }
 }
 
-/// What an `ingest_*_to` function ([`ingest_file_to`], [`crate::ingest_image_to`],
-/// [`crate::ingest_deb_to`]) does with the file while it reads it once.
+/// What an `ingest_*` function ([`ingest_file`], [`crate::ingest_image`],
+/// [`crate::ingest_deb`]) does with the file while it reads it once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination<'a> {
     /// Copy it to this new file (which must not exist): a second thread writes and hashes
@@ -154,19 +154,9 @@ impl<'a> Destination<'a> {
     }
 }
 
-/// Copies `src` to the new file `dest` (which must not exist) and hashes it, in one read.
-/// The generic format's ingest.
+/// Hashes `src` in one read and copies it ([`Destination::CopyTo`], a new file that must not
+/// exist) or fsyncs it where it is ([`Destination::InPlace`]). The generic format's ingest.
 pub fn ingest_file(
-    src: &Utf8Path,
-    dest: &Utf8Path,
-    progress: Progress<'_>,
-) -> Result<FileDigest, FormatError> {
-    ingest_file_to(src, Destination::CopyTo(dest), progress)
-}
-
-/// Hashes `src` in one read and copies it ([`Destination::CopyTo`]) or fsyncs it where it
-/// is ([`Destination::InPlace`]).
-pub fn ingest_file_to(
     src: &Utf8Path,
     dest: Destination<'_>,
     progress: Progress<'_>,
@@ -502,7 +492,7 @@ mod tests {
         let src = d.join("src-1");
         let taken = d.join("taken");
         fs_err::write(&taken, b"keep").expect("write");
-        let err = ingest_file(&src, &taken, None).expect_err("exists");
+        let err = ingest_file(&src, Destination::CopyTo(&taken), None).expect_err("exists");
         assert_eq!(err.path(), taken.as_path());
         assert_eq!(fs_err::read(&taken).expect("read"), b"keep");
     }

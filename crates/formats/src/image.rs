@@ -92,23 +92,12 @@ pub fn inspect_image(path: &Utf8Path, progress: Progress<'_>) -> Result<ImageInf
     finish_image(path, &scan, file)
 }
 
-/// Like [`inspect_image`], and copies the archive to `dest` in the same single read of
-/// `src`: the copy and the whole-file SHA-256 run on a second thread while this one
+/// Like [`inspect_image`], and copies the archive ([`Destination::CopyTo`]) or fsyncs it
+/// where it is ([`Destination::InPlace`]: `berth add --move`), in the same single read of
+/// `src`: the whole-file SHA-256 (and the copy) run on a second thread while this one
 /// parses and verifies the blobs. This is how `berth add` ingests a large image at about
 /// the speed of one SHA-256 pass.
 pub fn ingest_image(
-    src: &Utf8Path,
-    dest: &Utf8Path,
-    progress: Progress<'_>,
-) -> Result<ImageInfo, FormatError> {
-    ingest_image_to(src, Destination::CopyTo(dest), progress)
-}
-
-/// Like [`ingest_image`], with the choice of copying the archive or reading it in place
-/// ([`Destination::InPlace`]: `berth add --move`, no copy, the file is fsynced where it
-/// is). Either way the file is read once: the whole-file SHA-256 (and the copy) on a
-/// second thread, the blobs verified on this one.
-pub fn ingest_image_to(
     src: &Utf8Path,
     dest: Destination<'_>,
     progress: Progress<'_>,

@@ -10,9 +10,9 @@
 //!   sha256 in the same pass. `control.tar` is decompressed through a size limit.
 //! - [`hash_file`] / [`hash_reader`]: size and sha256 of any file (the generic format).
 //! - [`ingest_image`], [`ingest_deb`], [`ingest_file`]: the same readers, copying the file
-//!   in the same single read (the copy and the whole-file SHA-256 on a second thread); their
-//!   `*_to` twins take a [`Destination`], which may also be "in place": no copy, the file is
-//!   hashed where it is and fsynced (`berth add --move`).
+//!   in the same single read (the copy and the whole-file SHA-256 on a second thread), or,
+//!   with [`Destination::InPlace`], hashing it where it is and fsyncing it (`berth add
+//!   --move`).
 //!
 //! Every failure is a [`FormatError`] that names the file and, where it helps, the member
 //! or blob. Readers never panic on bad input, and refuse archives whose members could
@@ -29,14 +29,10 @@ mod image;
 mod tarwalk;
 
 pub use deb::{
-    CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, ingest_deb, ingest_deb_to, inspect_deb,
-    parse_control,
+    CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, ingest_deb, inspect_deb, parse_control,
 };
 pub use error::{ControlError, FormatError};
-pub use hash::{
-    Destination, FileDigest, Progress, hash_file, hash_reader, ingest_file, ingest_file_to,
-};
+pub use hash::{Destination, FileDigest, Progress, hash_file, hash_reader, ingest_file};
 pub use image::{
-    ImageArchiveKind, ImageInfo, JSON_MEMBER_LIMIT, Platform, ingest_image, ingest_image_to,
-    inspect_image,
+    ImageArchiveKind, ImageInfo, JSON_MEMBER_LIMIT, Platform, ingest_image, inspect_image,
 };

@@ -5,8 +5,8 @@ mod support;
 use std::cell::Cell;
 
 use berth_formats::{
-    Destination, FormatError, ImageArchiveKind, hash_file, ingest_deb_to, ingest_file_to,
-    ingest_image, ingest_image_to, inspect_image,
+    Destination, FormatError, ImageArchiveKind, hash_file, ingest_deb, ingest_file, ingest_image,
+    inspect_image,
 };
 use berth_model::Sha256Digest;
 use support::{Images, images, skopeo_inspect};
@@ -181,7 +181,7 @@ fn in_place_reads_like_a_copy() {
     let fx = images();
     let d = support::utf8(&fx.dir);
     let copy = d.join("copy.tar");
-    let copied = ingest_image(&fx.oci, &copy, None).expect("copy");
+    let copied = ingest_image(&fx.oci, Destination::CopyTo(&copy), None).expect("copy");
     let before = fs_err::read(&fx.oci).expect("read");
     let listing = || {
         let mut v: Vec<_> = fs_err::read_dir(&d)
@@ -195,7 +195,7 @@ fn in_place_reads_like_a_copy() {
     let shown = camino::Utf8Path::new("/build/out/image.tar");
     let last = Cell::new(0u64);
     let cb = |n: u64| last.set(n);
-    let in_place = ingest_image_to(&fx.oci, Destination::InPlace { shown_as: shown }, Some(&cb))
+    let in_place = ingest_image(&fx.oci, Destination::InPlace { shown_as: shown }, Some(&cb))
         .expect("in place");
     assert_eq!(in_place, copied);
     assert_eq!(in_place.file, hash_file(&fx.oci, None).expect("hash"));
@@ -204,16 +204,16 @@ fn in_place_reads_like_a_copy() {
     assert_eq!(listing(), files, "reading in place writes no file");
 
     let deb = support::build_deb(&d, &support::DebSpec::default());
-    let info = ingest_deb_to(&deb, Destination::InPlace { shown_as: shown }, None).expect("deb");
+    let info = ingest_deb(&deb, Destination::InPlace { shown_as: shown }, None).expect("deb");
     assert_eq!(info.file, hash_file(&deb, None).expect("hash"));
-    let plain = ingest_file_to(&deb, Destination::InPlace { shown_as: shown }, None).expect("file");
+    let plain = ingest_file(&deb, Destination::InPlace { shown_as: shown }, None).expect("file");
     assert_eq!(plain, info.file);
 
     // A truncated archive read in place: the error names `shown_as`, not the path read.
     let t = d.join("truncated.tar");
     support::truncate_copy(&fx.oci, &t, before.len() as u64 / 2);
     let err =
-        ingest_image_to(&t, Destination::InPlace { shown_as: shown }, None).expect_err("truncated");
+        ingest_image(&t, Destination::InPlace { shown_as: shown }, None).expect_err("truncated");
     assert!(matches!(err, FormatError::Truncated { .. }), "{err}");
     assert_eq!(err.path(), shown);
     assert!(!err.to_string().contains(t.as_str()), "{err}");

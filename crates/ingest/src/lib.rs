@@ -576,7 +576,7 @@ struct Mover {
     copied: Vec<(Utf8PathBuf, String)>,
 }
 
-/// `berth_formats::ingest_*_to`.
+/// `berth_formats::ingest_*`.
 type ReadOnce<T> = fn(&Utf8Path, Destination<'_>, Progress<'_>) -> Result<T, FormatError>;
 
 impl Mover {
@@ -678,7 +678,7 @@ fn put_back(staged: &Utf8Path, source: &Utf8Path) -> Option<Unrestored> {
     if missing(staged) {
         return None;
     }
-    if same_file(staged, source) {
+    if berth_model::store::same_file(staged, source) {
         // Put back already (by an add killed before it removed the second name).
         let _ = std::fs::remove_file(staged);
         return None;
@@ -711,19 +711,6 @@ fn put_back(staged: &Utf8Path, source: &Utf8Path) -> Option<Unrestored> {
     })
 }
 
-/// True when both paths name the same file (two hard links).
-fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        if let (Ok(x), Ok(y)) = (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
-            return x.dev() == y.dev() && x.ino() == y.ino();
-        }
-    }
-    let _ = (a, b);
-    false
-}
-
 /// Puts back the files a killed add had moved into `work` (its journal); returns those
 /// that could not be.
 fn put_back_journal(work: &Utf8Path) -> Vec<Unrestored> {
@@ -750,7 +737,7 @@ fn stage_docker(
     let dir = work.join(Format::DOCKER);
     fs_err::create_dir_all(&dir)?;
     let dest = dir.join("image.tar");
-    let info: ImageInfo = mover.take(src, &dest, progress, berth_formats::ingest_image_to)?;
+    let info: ImageInfo = mover.take(src, &dest, progress, berth_formats::ingest_image)?;
     let manifest = Manifest {
         format: Checked::Valid(Format::docker()),
         version: Checked::Valid(req.version.clone()),
@@ -801,12 +788,7 @@ fn stage_debs(
                 name,
             });
         }
-        let info = mover.take(
-            src,
-            &dir.join(&name),
-            progress,
-            berth_formats::ingest_deb_to,
-        )?;
+        let info = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_deb)?;
         infos.insert(name, info);
     }
     let files: Vec<FileEntry> = infos.iter().map(|(n, i)| entry(n, &i.file)).collect();
@@ -848,12 +830,7 @@ fn stage_generic(
                 name,
             });
         }
-        let d = mover.take(
-            src,
-            &dir.join(&name),
-            progress,
-            berth_formats::ingest_file_to,
-        )?;
+        let d = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_file)?;
         files.push(entry(&name, &d));
     }
     files.sort();

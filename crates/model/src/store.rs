@@ -88,6 +88,20 @@ pub fn atomic_write(path: &Utf8Path, data: &[u8], replace: bool) -> io::Result<(
     sync_dir(dir)
 }
 
+/// True when `a` and `b` are the same file: two hard links (same device and inode).
+/// Symbolic links are not followed, so a link pointing at `b` is not `b`.
+pub fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if let (Ok(x), Ok(y)) = (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    let _ = (a, b);
+    false
+}
+
 /// Flushes a directory's entries to disk (after a rename into it).
 pub fn sync_dir(dir: &Utf8Path) -> io::Result<()> {
     // Opening a directory for fsync works on Unix; elsewhere it is a no-op best effort.

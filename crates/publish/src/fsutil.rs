@@ -23,15 +23,6 @@ pub(crate) enum Placed {
     Copied,
 }
 
-/// True when `a` and `b` are the same file (same device and inode).
-pub(crate) fn same_file(a: &Utf8Path, b: &Utf8Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
-}
-
 /// Puts `src` at `dst` (replacing it atomically): a hard link when possible, else a copy
 /// into a temporary name and a rename. `dst`'s parent is created.
 pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
@@ -47,7 +38,10 @@ pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
     }
     match linked {
         Ok(()) => return Ok(Placed::Linked),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && same_file(src, dst) => {
+        Err(e)
+            if e.kind() == io::ErrorKind::AlreadyExists
+                && berth_model::store::same_file(src, dst) =>
+        {
             return Ok(Placed::Kept);
         }
         Err(_) => {}
@@ -74,8 +68,13 @@ pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
 }
 
 /// Replaces `path` by a file holding `data`: written under a temporary name beside it,
-/// then renamed over it (readers see the old or the new content). Not fsynced.
+/// then renamed over it (readers see the old or the new content). Not fsynced. A file
+/// that already holds exactly `data` is left alone (a publication that changed nothing
+/// rewrites no cache).
 pub(crate) fn replace_file(path: &Utf8Path, data: &[u8]) -> Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == data) {
+        return Ok(());
+    }
     let tmp = temp_beside(path, "write");
     fs_err::write(&tmp, data).map_err(PublishError::io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(|e| {
