@@ -29,12 +29,11 @@ pub type Progress<'a> = Option<&'a dyn Fn(u64)>;
 /// Hashes a file in one streaming pass with a 1 MiB buffer. `progress` receives the number
 /// of bytes read so far (about every MiB, and once at the end).
 pub fn hash_file(path: &Utf8Path, progress: Progress<'_>) -> Result<FileDigest, FormatError> {
-    let io_err = |source| FormatError::Io {
+    let (file, _) = berth_model::store::open_regular(path)?;
+    hash_reader(file, progress).map_err(|source| FormatError::Io {
         path: path.to_owned(),
         source,
-    };
-    let file = fs_err::File::open(path.as_std_path()).map_err(io_err)?;
-    hash_reader(file, progress).map_err(io_err)
+    })
 }
 
 /// Hashes everything `r` yields, in one pass with a 1 MiB buffer. `progress` as for
@@ -183,10 +182,17 @@ pub(crate) fn tee_read<T>(
     use std::sync::mpsc::{channel, sync_channel};
 
     let shown = dest.shown(src);
-    let input = fs_err::File::open(src.as_std_path()).map_err(|source| FormatError::Io {
-        path: shown.to_owned(),
-        source,
-    })?;
+    let input = match berth_model::store::open_regular(src) {
+        Ok((f, _)) => fs_err::File::from_parts(f, src.as_std_path()),
+        // Name the file as the user knows it.
+        Err(e) if src != shown => {
+            return Err(FormatError::Io {
+                path: shown.to_owned(),
+                source: e.into(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     // `copy` receives the bytes; `durable` is the file fsynced at the end (the copy, or the
     // source read in place), and `written` the path named when that fails.
     let (mut copy, durable, written) = match dest {

@@ -7,9 +7,10 @@
 
 use std::cmp::Ordering;
 
+use berth_model::journal::Intent;
 use berth_model::{
     ArchField, Checked, ComponentEntry, ComponentPath, ComponentsIndex, Config, Layout, Metadata,
-    Repository, Version,
+    Repository, StoreLock, Version,
 };
 use camino::Utf8PathBuf;
 use rayon::prelude::*;
@@ -205,7 +206,7 @@ pub fn update_component(
     opts: &IndexOptions,
     is_good: &IsGood<'_>,
 ) -> Result<Option<Change>> {
-    let after = if repo.has_component(component) {
+    let after = if repo.has_component(component)? {
         component_latest(repo, component, opts, is_good)?
     } else {
         None
@@ -235,6 +236,49 @@ pub fn update_component(
         before,
         after,
     }))
+}
+
+/// Replays what killed writers left in the journal ([`berth_model::journal`]), under the
+/// writer lock: planned writes are carried out, index rows of components whose versions
+/// were renamed into place are recomputed and written. Every writer calls this first, so a
+/// killed `add` or `promote` is finished by the next command. Returns the index rows that
+/// changed.
+pub fn recover(repo: &Repository, lock: &StoreLock, is_good: &IsGood<'_>) -> Result<Vec<Change>> {
+    let pending = repo.pending()?;
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut index: Option<ComponentsIndex> = None;
+    let mut out = Vec::new();
+    for p in &pending {
+        match &p.intent {
+            Intent::Writes { writes } => repo.apply_writes(lock, writes)?,
+            Intent::IndexRows { components } => {
+                if index.is_none() {
+                    index = Some(
+                        repo.components_index()?
+                            .map(|l| l.value)
+                            .unwrap_or_default(),
+                    );
+                }
+                let opts = IndexOptions::from_config(repo.config());
+                if let Some(idx) = index.as_mut() {
+                    for c in components {
+                        out.extend(update_component(repo, idx, c, &opts, is_good)?);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(idx) = &index
+        && !out.is_empty()
+    {
+        write(repo, lock, idx)?;
+    }
+    for p in &pending {
+        repo.journal_done(lock, p)?;
+    }
+    Ok(out)
 }
 
 /// The rows that differ between `old` and `new`, sorted by component.
@@ -294,13 +338,12 @@ pub fn render(index: &ComponentsIndex) -> Result<String> {
     })
 }
 
-/// Writes `index/components.yaml` atomically in canonical form. The caller holds
-/// [`Repository::lock`] (as `berth add` does while ingesting); [`regenerate`] takes it
-/// itself.
-pub fn write(repo: &Repository, index: &ComponentsIndex) -> Result<()> {
+/// Writes `index/components.yaml` atomically in canonical form, under the writer lock
+/// (as `berth add` holds it while ingesting; [`regenerate`] takes it itself).
+pub fn write(repo: &Repository, lock: &StoreLock, index: &ComponentsIndex) -> Result<()> {
     let mut sorted = index.clone();
     canonical_sort(&mut sorted.components);
-    repo.write_yaml(&Layout::components_index(), &sorted)?;
+    repo.write_yaml(lock, &Layout::components_index(), &sorted)?;
     Ok(())
 }
 
@@ -322,24 +365,22 @@ pub fn regenerate(
     opts: &IndexOptions,
     is_good: &IsGood<'_>,
 ) -> Result<Regenerated> {
-    let _lock = repo.lock()?;
+    let lock = repo.lock()?;
+    recover(repo, &lock, is_good)?;
     let old_bytes = read_committed(repo)?;
     let index = build(repo, opts, is_good)?;
     let text = render(&index)?;
     let old_index = old_bytes
         .as_deref()
         .and_then(|b| {
-            berth_model::yaml::from_slice::<ComponentsIndex>(
-                &repo.path(&Layout::components_index()),
-                b,
-            )
-            .ok()
+            repo.parse_yaml::<ComponentsIndex>(&repo.path(&Layout::components_index()), b)
+                .ok()
         })
         .map(|l| l.value)
         .unwrap_or_default();
     let written = old_bytes.as_deref() != Some(text.as_bytes());
     if written {
-        write(repo, &index)?;
+        write(repo, &lock, &index)?;
     }
     Ok(Regenerated {
         changes: changes(&old_index, &index),
@@ -350,13 +391,10 @@ pub fn regenerate(
 
 fn read_committed(repo: &Repository) -> Result<Option<Vec<u8>>> {
     let rel = Layout::components_index();
-    match repo.store().read(&rel) {
+    match repo.read_bytes(&rel) {
         Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(IndexError::Io {
-            path: repo.path(&rel),
-            source,
-        }),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -45,13 +45,13 @@ pub mod query;
 
 pub use build::{
     Change, Check, IndexOptions, IsGood, Regenerated, assemble, basic_is_good, build, changes,
-    check, component_latest, metadata_is_sound, pick_latest, regenerate, render, update_component,
-    write,
+    check, component_latest, metadata_is_sound, pick_latest, recover, regenerate, render,
+    update_component, write,
 };
 pub use deps::{
     DepEdge, DepNode, DepProblem, DepStatus, NameMatch, Pinned, Resolution, Resolver, TreeEdge,
 };
-pub use latest::{find_root, latest, latest_in_file, latest_in_text};
+pub use latest::{find_root, latest, latest_checked, latest_entry, latest_in_file, latest_in_text};
 pub use query::{DependsOn, Hit, Query, QueryResult, query};
 
 #[doc(no_inline)]
@@ -106,6 +106,21 @@ pub enum IndexError {
         /// The components it could mean.
         candidates: Vec<String>,
     },
+    /// The index names a version whose directory does not exist (a hand-edited or stale
+    /// index): a deploy job must not be handed it.
+    #[error(
+        "{file} names {component} {version}, but {dir} does not exist; the index is stale or was edited by hand: run `berth index` (and `berth validate`)"
+    )]
+    MissingVersion {
+        /// The index file.
+        file: Utf8PathBuf,
+        /// The component.
+        component: String,
+        /// The version it names.
+        version: String,
+        /// The version directory that is missing.
+        dir: Utf8PathBuf,
+    },
     /// A version asked for does not exist.
     #[error("{component} has no version {version}; it has: {available}")]
     UnknownVersion {
@@ -138,8 +153,15 @@ impl IndexError {
             IndexError::UnknownComponent { .. }
                 | IndexError::AmbiguousComponent { .. }
                 | IndexError::UnknownVersion { .. }
+                | IndexError::MissingVersion { .. }
                 | IndexError::Repo(berth_model::Error::NotFound { .. })
         )
+    }
+}
+
+impl From<berth_model::store::StoreError> for IndexError {
+    fn from(e: berth_model::store::StoreError) -> Self {
+        IndexError::Repo(e.into())
     }
 }
 
@@ -148,10 +170,5 @@ pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// "did you mean" over `candidates`, for messages.
 pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    candidates
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(s, _)| *s > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("; did you mean `{c}`?"))
-        .unwrap_or_default()
+    berth_model::names::hint(berth_model::names::closest(name, candidates))
 }

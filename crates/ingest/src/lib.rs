@@ -57,7 +57,9 @@ use std::io;
 
 use berth_formats::{DebInfo, Destination, FileDigest, FormatError, ImageInfo, Progress};
 use berth_model::checks::{self, Problem};
-use berth_model::repo::load_metadata;
+use berth_model::journal::Intent;
+use berth_model::repo::load_metadata_limited;
+use berth_model::store::WorkDir;
 use berth_model::{
     Arch, Checked, ComponentPath, DebFields, FileEntry, Format, Layout, Manifest, Metadata,
     Repository, Sha256Digest, Timestamp, Version, yaml,
@@ -185,15 +187,15 @@ pub enum AddError {
     },
     /// Different bytes for a format that exists.
     #[error(
-        "{what} exists with different content: published versions are immutable.\n  existing sha256: {existing}\n  new sha256:      {new}\n  publish a new version instead"
+        "{what} exists with different content: published versions are immutable.\n{}\n  publish a new version instead",
+        differences.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
     )]
     Immutable {
         /// `<component> <version> <format>`.
         what: String,
-        /// The stored manifest's sha256.
-        existing: String,
-        /// The new artifact's sha256.
-        new: String,
+        /// What differs, one line each: the manifest digest, and every file whose sha256
+        /// differs, is new or is missing.
+        differences: Vec<String>,
     },
     /// Two artifacts of one format share a file name.
     #[error("two {format} artifacts are both named `{name}`; rename one")]
@@ -256,6 +258,12 @@ fn not_restored_text(error: Option<&AddError>, files: &[Unrestored]) -> String {
     s
 }
 
+impl From<berth_model::StoreError> for AddError {
+    fn from(e: berth_model::StoreError) -> Self {
+        AddError::Repo(berth_model::Error::Store(e))
+    }
+}
+
 impl From<io::Error> for AddError {
     fn from(e: io::Error) -> Self {
         AddError::Repo(berth_model::Error::Io(e))
@@ -274,9 +282,6 @@ struct Staged {
     what: &'static str,
 }
 
-/// The temporary area of the repository (same filesystem as the tree).
-const TMP_DIR: &str = ".berth/tmp";
-
 /// Adds artifacts to a repository (see the crate docs for the guarantees).
 pub fn add(
     repo: &Repository,
@@ -286,39 +291,39 @@ pub fn add(
     if req.docker.is_none() && req.debs.is_empty() && req.generic.is_empty() {
         return Err(AddError::NoArtifacts);
     }
-    let root = repo.root().to_owned();
-    let tmp_root = root.join(TMP_DIR);
-    fs_err::create_dir_all(&tmp_root)?;
-    let work = tempfile::Builder::new()
-        .prefix(&format!("add-{}-", std::process::id()))
-        .tempdir_in(&tmp_root)
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("creating a work directory in {tmp_root}: {e}"),
-            )
-        })?;
-    let work_dir = Utf8PathBuf::from_path_buf(work.path().to_path_buf())
-        .map_err(|p| io::Error::other(format!("{} is not UTF-8", p.display())))?;
+    // Files a killed `add --move` had taken go back first, so that re-running the same
+    // command finds its sources where they were.
+    if req.transfer == Transfer::Move {
+        let lock = repo.lock()?;
+        sweep_stale(repo, None);
+        drop(lock);
+    }
+    let work = repo.store().work_dir("add")?;
     let mut mover = Mover {
+        handed_over: if req.transfer == Transfer::Move {
+            ledger::handed_over(repo, req)
+        } else {
+            BTreeMap::new()
+        },
         transfer: req.transfer,
-        work: work_dir.clone(),
+        work: work.abs.clone(),
         moved: Vec::new(),
         copied: Vec::new(),
     };
-    let result = add_staged(repo, req, &tmp_root, &mut mover, progress);
+    let result = add_staged(repo, req, &work, &mut mover, progress);
     // What the add did not take goes back where it came from: every moved file when it was
     // refused, those of formats already stored with identical bytes when it succeeded.
     // Files that entered the tree are no longer in the work directory and stay.
     let unrestored = mover.put_back();
     if unrestored.is_empty() {
+        let _ = std::fs::remove_dir_all(work.abs.as_std_path());
         return result.map(|o| AddOutcome {
             copied: mover.copied,
             ..o
         });
     }
-    // Keep the work directory (and the files in it); sweeps leave it alone too.
-    let _ = work.keep();
+    // Keep the work directory (and the files in it); a later sweep retries putting them
+    // back.
     Err(AddError::NotRestored {
         error: result.err().map(Box::new),
         files: unrestored,
@@ -330,14 +335,15 @@ pub fn add(
 fn add_staged(
     repo: &Repository,
     req: &AddRequest,
-    tmp_root: &Utf8Path,
+    work: &WorkDir,
     mover: &mut Mover,
     progress: ProgressFn<'_>,
 ) -> Result<AddOutcome, AddError> {
-    let work_dir = mover.work.clone();
     // Each format is staged in `<work>/version/<format>/`: for a new version that directory
     // is renamed into the tree as a whole, with metadata.yaml.
-    let new_version = work_dir.join("version");
+    let new_version = work.abs.join("version");
+    let new_version_rel = work.rel.join("version");
+    fs_err::create_dir_all(&new_version)?;
 
     // 1. Read every artifact once, copying or moving it into the work directory (no lock
     //    needed: nothing in the tree changes yet).
@@ -352,16 +358,30 @@ fn add_staged(
         staged.push(stage_generic(req, &new_version, mover, progress)?);
     }
 
-    // 2. Under the lock: decide, check, move into place, update the index.
-    let _lock = repo.lock()?;
-    sweep_stale(tmp_root, &work_dir);
+    // 2. Under the lock: finish what killed writers left, decide, check, move into place,
+    //    update the index.
+    let lock = repo.lock()?;
+    sweep_stale(repo, Some(&work.abs));
+    let good = berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?;
+    berth_index::recover(repo, &lock, &good)?;
     let c = &req.component;
     let v = &req.version;
-    let version_dir = repo.path(&Layout::version_dir(c, v));
-    let version_exists = version_dir.is_dir();
+    repo.check_placement(c)?;
+    let version_rel = Layout::version_dir(c, v);
+    let version_exists = repo.has_version(c, v)?;
+    if !version_exists && repo.store().exists(&version_rel) {
+        // Something that is not a directory (a link, a file) has the version's name.
+        return Err(AddError::Repo(
+            berth_model::StoreError::NotADirectory {
+                path: repo.path(&version_rel),
+                what: "not a directory",
+            }
+            .into(),
+        ));
+    }
 
     let (metadata, metadata_text, metadata_file) = resolve_metadata(repo, req, version_exists)?;
-    let meta_path = repo.path(&Layout::metadata_path(c, v));
+    let meta_rel = Layout::metadata_path(c, v);
     let mut problems = checks::name_mismatch(&metadata, c);
     problems.extend(checks::invalid_values(&metadata));
     problems.extend(checks::against_config(&metadata, repo.config()));
@@ -376,7 +396,12 @@ fn add_staged(
         }
     }));
     for s in &staged {
-        problems.extend(checks::arch_mismatch(&metadata, &s.archs, s.what));
+        problems.extend(checks::arch_mismatch(
+            &metadata,
+            repo.config(),
+            &s.archs,
+            s.what,
+        ));
     }
     if !problems.is_empty() {
         return Err(AddError::Metadata {
@@ -396,45 +421,64 @@ fn add_staged(
     // Which formats are new, which are identical retries, which are refused.
     let mut to_move = Vec::new();
     for s in staged {
-        let target = repo.path(&Layout::format_dir(c, v, &s.format));
-        if target.exists() {
+        let target = Layout::format_dir(c, v, &s.format);
+        if repo.store().exists(&target) {
             let existing = repo.manifest(c, v, &s.format)?.value;
             if same_content(&existing, &s.manifest) {
                 outcome
                     .formats
                     .push((s.format, FormatStatus::Unchanged, existing));
             } else {
-                return Err(AddError::Immutable {
-                    what: format!("{c} {v} {}", s.format),
-                    existing: existing.sha256.text(),
-                    new: s.manifest.sha256.text(),
-                });
+                return Err(immutable(c, v, &s.format, &existing, &s.manifest));
             }
         } else {
             to_move.push((s, target));
         }
     }
 
+    // Every path this add writes is checked before the first change, so a refusal (a link
+    // where `index/` should be) leaves the tree as it was.
+    repo.store().check_writable(&Layout::components_index())?;
+    repo.store().check_writable(&meta_rel)?;
+    for (_, target) in &to_move {
+        repo.store().check_writable(target)?;
+    }
+    // The index row is recomputed even when nothing new is stored: a retried add finishes
+    // what a killed one left (the journal says so too).
+    let pending = repo.journal_begin(
+        &lock,
+        &Intent::IndexRows {
+            components: vec![c.clone()],
+        },
+    )?;
+    // Files handed over by a move: where each goes, so that a retry of this command (if it
+    // is killed from here on) finds them.
+    ledger::record(
+        repo,
+        &lock,
+        &mover.moved,
+        &work.abs.join("version"),
+        &version_rel,
+    );
     if !version_exists {
         // A new version: metadata + formats in one directory (every staged format is new),
         // one rename.
         write_new(&new_version.join("metadata.yaml"), metadata_text.as_bytes())?;
         sync_tree(&new_version)?;
-        let versions_dir = repo.path(&Layout::versions_dir(c));
-        fs_err::create_dir_all(&versions_dir)?;
-        fs_err::rename(&new_version, &version_dir)?;
-        berth_model::store::sync_dir(&versions_dir)?;
+        repo.store()
+            .rename(&lock, &new_version_rel, &version_rel, false)?;
         outcome.metadata_written = true;
     } else {
-        if !meta_path.exists() {
-            write_new(&meta_path, metadata_text.as_bytes())?;
+        if !repo.store().exists(&meta_rel) {
+            repo.store()
+                .create_new(&lock, &meta_rel, metadata_text.as_bytes())?;
             outcome.metadata_written = true;
         }
         for (s, target) in &to_move {
             sync_tree(&s.dir)?;
-            fs_err::rename(&s.dir, target)?;
+            let staged_rel = new_version_rel.join(s.format.as_str());
+            repo.store().rename(&lock, &staged_rel, target, false)?;
         }
-        berth_model::store::sync_dir(&version_dir)?;
     }
     for (s, _) in to_move {
         outcome
@@ -444,19 +488,66 @@ fn add_staged(
     outcome.formats.sort_by(|a, b| a.0.cmp(&b.0));
 
     // 3. The component's row of the index, with the same code as `berth index`.
-    if !outcome.unchanged() {
-        let mut index = repo
-            .components_index()?
-            .map(|l| l.value)
-            .unwrap_or_default();
-        let opts = berth_index::IndexOptions::from_config(repo.config());
-        let good = berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?;
-        if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, &good)? {
-            berth_index::write(repo, &index)?;
-            outcome.latest_change = Some((change.before, change.after));
+    let mut index = repo
+        .components_index()?
+        .map(|l| l.value)
+        .unwrap_or_default();
+    let opts = berth_index::IndexOptions::from_config(repo.config());
+    let good = if outcome.unchanged() {
+        good
+    } else {
+        berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?
+    };
+    if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, &good)? {
+        berth_index::write(repo, &lock, &index)?;
+        outcome.latest_change = Some((change.before, change.after));
+    }
+    repo.journal_done(&lock, &pending)?;
+    Ok(outcome)
+}
+
+/// The refusal of different bytes for a stored format: the digests that differ, so the
+/// two sides never look the same (an image archive can differ while its image ID does not).
+fn immutable(
+    c: &ComponentPath,
+    v: &Version,
+    f: &Format,
+    existing: &Manifest,
+    new: &Manifest,
+) -> AddError {
+    let mut lines = Vec::new();
+    if existing.sha256.text() != new.sha256.text() {
+        lines.push(format!(
+            "sha256 (manifest): {} stored, {} new",
+            existing.sha256.text(),
+            new.sha256.text()
+        ));
+    }
+    let files = |m: &Manifest| -> BTreeMap<String, String> {
+        m.files
+            .iter()
+            .map(|f| (f.path.clone(), f.sha256.text()))
+            .collect()
+    };
+    let (old, now) = (files(existing), files(new));
+    for name in old
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (old.get(name), now.get(name)) {
+            (Some(a), Some(b)) if a != b => {
+                lines.push(format!("{name}: sha256 {a} stored, {b} new"))
+            }
+            (Some(_), None) => lines.push(format!("{name}: stored, not in the new artifacts")),
+            (None, Some(_)) => lines.push(format!("{name}: new, not in the stored format")),
+            _ => {}
         }
     }
-    Ok(outcome)
+    AddError::Immutable {
+        what: format!("{c} {v} {f}"),
+        differences: lines,
+    }
 }
 
 /// Same artifacts: the same files with the same digests (the manifest's other fields are
@@ -484,18 +575,23 @@ fn resolve_metadata(
     let v = &req.version;
     let existing_rel = Layout::metadata_path(c, v);
     let existing_path = repo.path(&existing_rel);
-    let existing = if version_exists && existing_path.exists() {
+    let existing = if version_exists && repo.store().exists(&existing_rel) {
         Some(repo.metadata(c, v)?)
     } else {
         None
     };
     let given: Option<(Metadata, Utf8PathBuf)> = match &req.metadata {
         MetadataSource::File(f) => {
-            let bytes = fs_err::read(f)?;
+            let limits = repo.limits();
+            let bytes = berth_model::store::read_regular(f, limits.yaml_bytes)?;
             Some((
-                load_metadata(f, &bytes)
-                    .map_err(berth_model::Error::from)?
-                    .value,
+                load_metadata_limited(
+                    f,
+                    &bytes,
+                    usize::try_from(limits.string_bytes).unwrap_or(usize::MAX),
+                )
+                .map_err(berth_model::Error::from)?
+                .value,
                 f.clone(),
             ))
         }
@@ -568,6 +664,9 @@ const MOVE_JOURNAL: &str = "moved.jsonl";
 /// moved there.
 struct Mover {
     transfer: Transfer,
+    /// Sources of this request that an earlier `add --move` handed over (the ledger): where
+    /// each is stored now (absolute).
+    handed_over: BTreeMap<Utf8PathBuf, Utf8PathBuf>,
     /// The add's work directory.
     work: Utf8PathBuf,
     /// (source, staged), both absolute, in the order moved.
@@ -590,6 +689,17 @@ impl Mover {
         progress: ProgressFn<'_>,
         read: ReadOnce<T>,
     ) -> Result<T, AddError> {
+        if self.transfer == Transfer::Move
+            && std::fs::symlink_metadata(src).is_err()
+            && let Some(stored) = self.handed_over.get(src).cloned()
+        {
+            // A retried `add --move` whose first run handed this file over and was killed
+            // before it could say so: read the stored copy (the add then finds identical
+            // content and changes nothing).
+            let total = fs_err::metadata(&stored)?.len();
+            let p = move |n| progress(src, n, total);
+            return Ok(read(&stored, Destination::CopyTo(staged), Some(&p))?);
+        }
         let total = fs_err::metadata(src)?.len();
         let p = move |n| progress(src, n, total);
         if self.transfer == Transfer::Move {
@@ -914,38 +1024,150 @@ fn sync_tree(dir: &Utf8Path) -> Result<(), AddError> {
     Ok(())
 }
 
-/// Removes work directories of adds whose process died, after putting back the files they
-/// had moved in. Work directories are named `add-<pid>-…`; one whose process still runs (it
-/// may be staging without the lock) is kept.
-fn sweep_stale(tmp_root: &Utf8Path, keep: &Utf8Path) {
-    let Ok(entries) = fs_err::read_dir(tmp_root) else {
+/// Removes work directories of adds whose process died (no process holds their `.alive`
+/// lock), after putting back the files they had moved in; a directory holding files that
+/// cannot go back is kept. `keep` is the caller's own work directory. Called under the
+/// writer lock.
+fn sweep_stale(repo: &Repository, keep: Option<&Utf8Path>) {
+    let Some(root) = repo.store().local_root() else {
         return;
     };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p == keep.as_std_path() {
+    let tmp_root = root.join(berth_model::store::TMP_DIR);
+    let Ok(entries) = repo
+        .store()
+        .list(Utf8Path::new(berth_model::store::TMP_DIR))
+    else {
+        return;
+    };
+    for e in entries {
+        if !e.is_dir || !e.name.starts_with("add-") {
             continue;
         }
-        let name = e.file_name().to_string_lossy().into_owned();
-        let pid = name
-            .strip_prefix("add-")
-            .and_then(|r| r.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok());
-        let alive = match pid {
-            Some(pid) if std::path::Path::new("/proc/self").exists() => {
-                std::path::Path::new("/proc").join(pid.to_string()).exists()
-            }
-            // Without /proc we cannot tell: keep it.
-            _ => true,
-        };
-        if !alive {
-            // Files a killed `--move` had taken go back first; a directory holding files
-            // that cannot go back is kept.
-            let Ok(dir) = Utf8PathBuf::from_path_buf(p) else {
+        let dir = tmp_root.join(&e.name);
+        if Some(dir.as_path()) == keep || !WorkDir::is_abandoned(&dir) {
+            continue;
+        }
+        // Files a killed `--move` had taken go back first.
+        if put_back_journal(&dir).is_empty() {
+            let _ = std::fs::remove_dir_all(dir.as_std_path());
+        }
+    }
+}
+
+/// The ledger of files handed over by `add --move`: `.berth/moved/<sha256 of the source
+/// path>.json` holding the source and where it went in the tree. A retry of an add that was
+/// killed after its files entered the tree finds them through it. Entries older than a week
+/// are pruned.
+mod ledger {
+    use std::collections::BTreeMap;
+
+    use berth_model::{Repository, Sha256Digest, StoreLock};
+    use camino::{Utf8Path, Utf8PathBuf};
+    use serde::{Deserialize, Serialize};
+
+    use super::AddRequest;
+
+    const DIR: &str = ".berth/moved";
+    const KEEP_SECS: u64 = 7 * 24 * 3600;
+
+    #[derive(Serialize, Deserialize)]
+    struct Entry {
+        source: Utf8PathBuf,
+        target: Utf8PathBuf,
+        at: u64,
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    fn file_of(source: &Utf8Path) -> Utf8PathBuf {
+        Utf8Path::new(DIR).join(format!(
+            "{}.json",
+            Sha256Digest::of(source.as_str().as_bytes()).hex()
+        ))
+    }
+
+    /// Records where the moved files (source, staged absolute path below `staged_root`) go:
+    /// `version_rel` in the tree. Best effort: a ledger that cannot be written only costs a
+    /// retry its shortcut.
+    pub(super) fn record(
+        repo: &Repository,
+        lock: &StoreLock,
+        moved: &[(Utf8PathBuf, Utf8PathBuf)],
+        staged_root: &Utf8Path,
+        version_rel: &Utf8Path,
+    ) {
+        prune(repo, lock);
+        for (source, staged) in moved {
+            let Ok(tail) = staged.strip_prefix(staged_root) else {
                 continue;
             };
-            if put_back_journal(&dir).is_empty() {
-                let _ = std::fs::remove_dir_all(&dir);
+            let e = Entry {
+                source: source.clone(),
+                target: version_rel.join(tail),
+                at: now(),
+            };
+            if let Ok(bytes) = serde_json::to_vec(&e) {
+                let _ = repo.store().write_atomic(lock, &file_of(source), &bytes);
+            }
+        }
+    }
+
+    /// The sources of `req` that no longer exist and that the ledger says were handed over
+    /// into files that are still stored (regular files of the tree): source → stored file.
+    pub(super) fn handed_over(
+        repo: &Repository,
+        req: &AddRequest,
+    ) -> BTreeMap<Utf8PathBuf, Utf8PathBuf> {
+        let mut out = BTreeMap::new();
+        let sources = req.docker.iter().chain(&req.debs).chain(&req.generic);
+        for src in sources {
+            if std::fs::symlink_metadata(src).is_ok() {
+                continue;
+            }
+            let Ok(abs) = std::path::absolute(src) else {
+                continue;
+            };
+            let Ok(abs) = Utf8PathBuf::try_from(abs) else {
+                continue;
+            };
+            let Some(e) = repo
+                .store()
+                .read(&file_of(&abs), 1 << 16)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
+            else {
+                continue;
+            };
+            let stored = matches!(
+                repo.store().stat(&e.target),
+                Ok(Some(m)) if m.kind == berth_model::store::EntryKind::File
+            );
+            if e.source == abs && stored {
+                out.insert(src.clone(), repo.path(&e.target));
+            }
+        }
+        out
+    }
+
+    fn prune(repo: &Repository, lock: &StoreLock) {
+        let Ok(entries) = repo.store().list(Utf8Path::new(DIR)) else {
+            return;
+        };
+        let cutoff = now().saturating_sub(KEEP_SECS);
+        for e in entries {
+            let rel = Utf8Path::new(DIR).join(&e.name);
+            let old = repo
+                .store()
+                .read(&rel, 1 << 16)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
+                .is_none_or(|x| x.at < cutoff);
+            if old {
+                let _ = repo.store().remove(lock, &rel);
             }
         }
     }
@@ -1007,6 +1229,7 @@ mod tests {
         let work = d.join("add-1-x");
         fs_err::create_dir_all(work.join("version/generic")).expect("mkdir");
         let mut m = Mover {
+            handed_over: BTreeMap::new(),
             transfer: Transfer::Move,
             work: work.clone(),
             moved: Vec::new(),

@@ -190,33 +190,77 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
 }
 
 /// `manifest/arch-mismatch`: do artifacts built for `artifact_archs` serve the metadata's
-/// architectures? A single-architecture artifact must fit (`all` fits any); a multi-arch
-/// image must cover every listed architecture.
-pub fn arch_mismatch(meta: &Metadata, artifact_archs: &[Arch], what: &str) -> Option<Problem> {
-    let want = meta.architecture.archs();
-    if want.is_empty() || artifact_archs.is_empty() {
-        return None;
-    }
-    let missing: Vec<String> = want
-        .iter()
-        .filter(|w| !artifact_archs.iter().any(|a| a.fits(w)))
-        .map(ToString::to_string)
-        .collect();
-    if missing.is_empty() {
-        return None;
+/// architectures, on architectures `berth.toml` allows?
+///
+/// - every architecture an artifact is built for must be allowed by the config (`all`, an
+///   architecture-independent package, always is);
+/// - metadata `all` (the version runs anywhere) needs artifacts that run anywhere: built
+///   for `all`, or a multi-arch image covering every architecture the config allows;
+/// - otherwise each listed architecture must be served by an artifact built for it or for
+///   `all`.
+pub fn arch_mismatch(
+    meta: &Metadata,
+    config: &Config,
+    artifact_archs: &[Arch],
+    what: &str,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if artifact_archs.is_empty() {
+        return out;
     }
     let have: Vec<String> = artifact_archs.iter().map(ToString::to_string).collect();
-    Some(problem(
-        "manifest/arch-mismatch",
-        &["architecture"],
-        format!(
-            "metadata.yaml says {} but the {what} is built for {}",
-            missing.join(", "),
-            have.join(", ")
-        ),
-        "build the artifact for the listed architectures, or correct `architecture` in metadata.yaml"
-            .to_owned(),
-    ))
+    let allowed: Vec<String> = config
+        .repository
+        .architectures
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for a in artifact_archs.iter().filter(|a| !config.allows_arch(a)) {
+        out.push(problem(
+            "manifest/arch-mismatch",
+            &["architecture"],
+            format!("the {what} is built for {a}, which berth.toml does not allow"),
+            format!(
+                "build it for one of: {}, all; or add `{a}` to [repository] architectures",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let want = meta.architecture.archs();
+    if want.is_empty() {
+        return out;
+    }
+    let runs_anywhere = artifact_archs.iter().any(Arch::is_all)
+        || config
+            .repository
+            .architectures
+            .iter()
+            .all(|c| artifact_archs.contains(c));
+    let missing: Vec<String> = want
+        .iter()
+        .filter(|w| {
+            if w.is_all() {
+                !runs_anywhere
+            } else {
+                !artifact_archs.iter().any(|a| a.is_all() || a == **w)
+            }
+        })
+        .map(ToString::to_string)
+        .collect();
+    if !missing.is_empty() {
+        out.push(problem(
+            "manifest/arch-mismatch",
+            &["architecture"],
+            format!(
+                "metadata.yaml says {} but the {what} is built for {}",
+                missing.join(", "),
+                have.join(", ")
+            ),
+            "build the artifact for the listed architectures, or correct `architecture` in metadata.yaml"
+                .to_owned(),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -257,9 +301,21 @@ mod tests {
         let m = meta(
             "architecture: amd64\ndomains: []\nenvironments: []\ngroup: g\nservice_name: s\nteam: t\n",
         );
+        let cfg = Config::parse(Utf8Path::new("berth.toml"), Config::template()).expect("valid");
         let a = |s: &str| Arch::parse(s).expect("valid");
-        assert!(arch_mismatch(&m, &[a("all")], "deb").is_none());
-        assert!(arch_mismatch(&m, &[a("amd64"), a("arm64")], "image").is_none());
-        assert!(arch_mismatch(&m, &[a("arm64")], "image").is_some());
+        assert!(arch_mismatch(&m, &cfg, &[a("all")], "deb").is_empty());
+        assert!(arch_mismatch(&m, &cfg, &[a("amd64"), a("arm64")], "image").is_empty());
+        assert_eq!(arch_mismatch(&m, &cfg, &[a("arm64")], "image").len(), 1);
+        // Metadata `all` runs anywhere: an s390x package does not, and s390x is not allowed.
+        let all = meta(
+            "architecture: all\ndomains: []\nenvironments: []\ngroup: g\nservice_name: s\nteam: t\n",
+        );
+        let p = arch_mismatch(&all, &cfg, &[a("s390x")], "package");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].message.contains("does not allow"), "{p:?}");
+        assert!(p[1].message.contains("says all"), "{p:?}");
+        assert!(arch_mismatch(&all, &cfg, &[a("all")], "package").is_empty());
+        assert!(arch_mismatch(&all, &cfg, &[a("amd64"), a("arm64")], "image").is_empty());
+        assert_eq!(arch_mismatch(&all, &cfg, &[a("amd64")], "package").len(), 1);
     }
 }

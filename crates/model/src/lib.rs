@@ -20,7 +20,9 @@ pub mod checks;
 pub mod config;
 pub mod files;
 pub mod ids;
+pub mod journal;
 pub mod layout;
+pub mod names;
 pub mod repo;
 pub mod schema;
 pub mod store;
@@ -36,5 +38,5 @@ pub use ids::{
 };
 pub use layout::{Layout, PathKind};
 pub use repo::{Error, Owner, Repository, Result};
-pub use store::{LocalStore, Store, StoreLock};
-pub use yaml::{Loaded, Node, Pos, YamlError};
+pub use store::{Limits, LocalStore, Store, StoreError, StoreLock};
+pub use yaml::{Loaded, Node, Pos, YamlError, YamlErrorKind};

@@ -175,14 +175,63 @@ fn is_null_text(t: &str) -> bool {
 
 /// A YAML problem: where it is and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}: {message}", file, pos.map(|p| format!(":{p}")).unwrap_or_default())]
+#[error("{}{}: {message}{}", file, pos.map(|p| format!(":{p}")).unwrap_or_default(), help.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
 pub struct YamlError {
     /// The file.
     pub file: Utf8PathBuf,
     /// Where, when known.
     pub pos: Option<Pos>,
-    /// What is wrong, and how to fix it where that helps.
+    /// What kind of problem it is: callers match on this, never on the message.
+    pub kind: YamlErrorKind,
+    /// What is wrong.
     pub message: String,
+    /// The key the problem is about (an unknown, missing or duplicate key), when there is one.
+    pub key: Option<String>,
+    /// How to fix it, when berth knows (`did you mean `team`?`).
+    pub help: Option<String>,
+}
+
+/// The kinds of [`YamlError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum YamlErrorKind {
+    /// The file could not be read (missing, a link, not a regular file, too large).
+    Io,
+    /// Not UTF-8 text.
+    Encoding,
+    /// Not YAML: a syntax error, a second document, a non-scalar key.
+    Syntax,
+    /// A key given twice in one mapping.
+    DuplicateKey,
+    /// Over a limit that keeps hostile input cheap (alias expansion, nesting, value length).
+    Limit,
+    /// A required field is missing.
+    MissingField,
+    /// A key the file's type does not have.
+    UnknownField,
+    /// A value of the wrong shape (a list where a word is expected, …).
+    WrongType,
+    /// A value of the right shape that is not valid.
+    InvalidValue,
+}
+
+impl YamlError {
+    /// A problem of `kind` in `file`.
+    pub fn new(
+        file: impl Into<Utf8PathBuf>,
+        pos: Option<Pos>,
+        kind: YamlErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        YamlError {
+            file: file.into(),
+            pos,
+            kind,
+            message: message.into(),
+            key: None,
+            help: None,
+        }
+    }
 }
 
 /// A mapping key that the target type does not know.
@@ -209,12 +258,7 @@ impl UnknownKey {
 
 /// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
 pub fn suggest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    crate::names::closest(word, candidates.iter().copied())
 }
 
 /// A typed value loaded from a YAML file, with its source tree for positions.
@@ -232,18 +276,32 @@ pub struct Loaded<T> {
 const MAX_ALIAS_NODES: usize = 10_000;
 const MAX_DEPTH: usize = 128;
 
-/// Parses one YAML document into a [`Node`] tree. An empty document is a null scalar.
+/// Parses one YAML document into a [`Node`] tree, with the default value-length limit. An
+/// empty document is a null scalar.
 pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
-    let err = |pos: Option<Pos>, message: String| YamlError {
-        file: file.to_owned(),
-        pos,
-        message,
+    parse_limited(file, text, DEFAULT_MAX_STRING)
+}
+
+/// The default longest value ([`crate::store::Limits::DEFAULT`]).
+const DEFAULT_MAX_STRING: usize = 64 << 10;
+
+/// Parses one YAML document into a [`Node`] tree; a scalar (value or key) longer than
+/// `max_string` bytes is a [`YamlErrorKind::Limit`] error.
+pub fn parse_limited(file: &Utf8Path, text: &str, max_string: usize) -> Result<Node, YamlError> {
+    let err = |pos: Option<Pos>, kind: YamlErrorKind, message: String| {
+        YamlError::new(file, pos, kind, message)
     };
     let mut parser = Parser::new_from_str(text);
     // Frames under construction: (node start, kind being built, pending key for maps).
     enum Frame {
         Seq(Pos, u32, Vec<Node>),
-        Map(Pos, u32, Vec<(Node, Node)>, Option<Node>),
+        Map(
+            Pos,
+            u32,
+            Vec<(Node, Node)>,
+            Option<Node>,
+            HashMap<String, u32>,
+        ),
     }
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -260,6 +318,7 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                     line: m.line() as u32,
                     col: m.col() as u32 + 1,
                 }),
+                YamlErrorKind::Syntax,
                 format!("YAML syntax error: {}", e.info()),
             )
         })?;
@@ -279,6 +338,7 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                 if documents > 1 {
                     return Err(err(
                         Some(pos),
+                        YamlErrorKind::Syntax,
                         "a second YAML document (`---`): berth files hold exactly one document"
                             .into(),
                     ));
@@ -286,14 +346,18 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                 None
             }
             Event::Alias(id) => {
-                let node = anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| err(Some(pos), "alias to an unknown anchor".into()))?;
+                let node = anchors.get(&id).cloned().ok_or_else(|| {
+                    err(
+                        Some(pos),
+                        YamlErrorKind::Syntax,
+                        "alias to an unknown anchor".into(),
+                    )
+                })?;
                 let size = count_nodes(&node);
                 if size > alias_budget {
                     return Err(err(
                         Some(pos),
+                        YamlErrorKind::Limit,
                         format!(
                             "aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing (alias bomb?)"
                         ),
@@ -303,6 +367,16 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                 Some((relocate(node, pos, width), 0))
             }
             Event::Scalar(text, style, anchor, _tag) => {
+                if text.len() > max_string {
+                    return Err(err(
+                        Some(pos),
+                        YamlErrorKind::Limit,
+                        format!(
+                            "a value of {} bytes; values are limited to {max_string} bytes ([limits] string_bytes in berth.toml)",
+                            text.len()
+                        ),
+                    ));
+                }
                 let quoted = !matches!(style, ScalarStyle::Plain);
                 Some((
                     Node {
@@ -320,6 +394,7 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(err(
                         Some(pos),
+                        YamlErrorKind::Limit,
                         format!("nesting deeper than {MAX_DEPTH} levels; refusing"),
                     ));
                 }
@@ -327,7 +402,7 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq(pos, width, Vec::new())
                 } else {
-                    Frame::Map(pos, width, Vec::new(), None)
+                    Frame::Map(pos, width, Vec::new(), None, HashMap::new())
                 });
                 None
             }
@@ -342,7 +417,7 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
                         },
                         anchor,
                     )),
-                    Some(Frame::Map(p, w, entries, _)) => Some((
+                    Some(Frame::Map(p, w, entries, _, _)) => Some((
                         Node {
                             kind: NodeKind::Map(entries),
                             pos: p,
@@ -362,26 +437,24 @@ pub fn parse(file: &Utf8Path, text: &str) -> Result<Node, YamlError> {
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq(_, _, items)) => items.push(node),
-            Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
+            Some(Frame::Map(_, _, entries, pending, seen)) => match pending.take() {
                 None => {
                     if !matches!(node.kind, NodeKind::Scalar { .. }) {
                         return Err(err(
                             Some(node.pos),
+                            YamlErrorKind::Syntax,
                             "a mapping key must be a plain word, not a list or mapping".into(),
                         ));
                     }
-                    if let Some((first, _)) =
-                        entries.iter().find(|(k, _)| k.as_str() == node.as_str())
-                    {
+                    let key = node.as_str().unwrap_or_default();
+                    if let Some(first) = seen.get(key) {
                         return Err(err(
                             Some(node.pos),
-                            format!(
-                                "duplicate key `{}` (first at line {}); keep one",
-                                node.as_str().unwrap_or_default(),
-                                first.pos.line
-                            ),
+                            YamlErrorKind::DuplicateKey,
+                            format!("duplicate key `{key}` (first at line {first}); keep one"),
                         ));
                     }
+                    seen.insert(key.to_owned(), node.pos.line);
                     *pending = Some(node);
                 }
                 Some(key) => entries.push((key, node)),
@@ -429,6 +502,15 @@ pub fn from_slice<T: DeserializeOwned>(
     file: &Utf8Path,
     bytes: &[u8],
 ) -> Result<Loaded<T>, YamlError> {
+    from_slice_limited(file, bytes, DEFAULT_MAX_STRING)
+}
+
+/// [`from_slice`] with a longest-value limit (`[limits] string_bytes`).
+pub fn from_slice_limited<T: DeserializeOwned>(
+    file: &Utf8Path,
+    bytes: &[u8],
+    max_string: usize,
+) -> Result<Loaded<T>, YamlError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let prefix = &bytes[..e.valid_up_to()];
         let line = prefix.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
@@ -437,13 +519,19 @@ pub fn from_slice<T: DeserializeOwned>(
             .next()
             .map_or(0, |l| String::from_utf8_lossy(l).chars().count()) as u32
             + 1;
-        YamlError {
-            file: file.to_owned(),
-            pos: Some(Pos { line, col }),
-            message: "not UTF-8 text; save the file as UTF-8".into(),
-        }
+        YamlError::new(
+            file,
+            Some(Pos { line, col }),
+            YamlErrorKind::Encoding,
+            "not UTF-8 text; save the file as UTF-8",
+        )
     })?;
-    from_str(file, text.strip_prefix('\u{feff}').unwrap_or(text))
+    let root = parse_limited(
+        file,
+        text.strip_prefix('\u{feff}').unwrap_or(text),
+        max_string,
+    )?;
+    from_node(file, root)
 }
 
 /// Deserializes a `T` from an already parsed tree.
@@ -458,7 +546,10 @@ pub fn from_node<T: DeserializeOwned>(file: &Utf8Path, root: Node) -> Result<Loa
         T::deserialize(de).map_err(|e: DeError| YamlError {
             file: file.to_owned(),
             pos: e.pos.or(Some(root.pos)),
+            kind: e.kind,
             message: e.msg,
+            key: e.key,
+            help: e.help,
         })?
     };
     Ok(Loaded {
@@ -473,6 +564,21 @@ pub fn from_node<T: DeserializeOwned>(file: &Utf8Path, root: Node) -> Result<Loa
 struct DeError {
     msg: String,
     pos: Option<Pos>,
+    kind: YamlErrorKind,
+    key: Option<String>,
+    help: Option<String>,
+}
+
+impl DeError {
+    fn new(msg: String, pos: Option<Pos>, kind: YamlErrorKind) -> Self {
+        DeError {
+            msg,
+            pos,
+            kind,
+            key: None,
+            help: None,
+        }
+    }
 }
 
 impl fmt::Display for DeError {
@@ -483,15 +589,31 @@ impl fmt::Display for DeError {
 impl std::error::Error for DeError {}
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError {
-            msg: msg.to_string(),
-            pos: None,
-        }
+        DeError::new(msg.to_string(), None, YamlErrorKind::InvalidValue)
     }
     fn missing_field(field: &'static str) -> Self {
         DeError {
-            msg: format!("missing required field `{field}`; add it"),
-            pos: None,
+            key: Some(field.to_owned()),
+            ..DeError::new(
+                format!("missing required field `{field}`; add it"),
+                None,
+                YamlErrorKind::MissingField,
+            )
+        }
+    }
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let help = match suggest(field, expected) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("known keys: {}", expected.join(", ")),
+        };
+        DeError {
+            key: Some(field.to_owned()),
+            help: Some(help),
+            ..DeError::new(
+                format!("unknown key `{field}`"),
+                None,
+                YamlErrorKind::UnknownField,
+            )
         }
     }
 }
@@ -506,7 +628,7 @@ impl<'a> NodeDe<'a> {
     fn at(&self, e: DeError) -> DeError {
         DeError {
             pos: e.pos.or(Some(self.node.pos)),
-            msg: e.msg,
+            ..e
         }
     }
     fn child(&self, node: &'a Node, seg: String) -> NodeDe<'a> {
@@ -524,10 +646,11 @@ impl<'a> NodeDe<'a> {
             NodeKind::Scalar { text, .. } => format!("`{text}`"),
             _ => self.node.kind_name().to_owned(),
         };
-        DeError {
-            msg: format!("expected {want}, found {got}"),
-            pos: Some(self.node.pos),
-        }
+        DeError::new(
+            format!("expected {want}, found {got}"),
+            Some(self.node.pos),
+            YamlErrorKind::WrongType,
+        )
     }
     fn scalar(&self, want: &str) -> Result<(&'a str, bool), DeError> {
         match &self.node.kind {
@@ -770,13 +893,14 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
         match &self.node.kind {
             NodeKind::Scalar { text, .. } => {
                 if !variants.contains(&text.as_str()) {
-                    return Err(DeError {
-                        msg: format!(
+                    return Err(DeError::new(
+                        format!(
                             "unknown value `{text}`; expected one of: {}",
                             variants.join(", ")
                         ),
-                        pos: Some(self.node.pos),
-                    });
+                        Some(self.node.pos),
+                        YamlErrorKind::InvalidValue,
+                    ));
                 }
                 v.visit_enum(text.as_str().into_deserializer())
                     .map_err(|e: DeError| self.at(e))
@@ -810,7 +934,7 @@ impl<'de, 'p, 'a> SeqAccess<'de> for SeqDe<'p, 'a> {
                 let pos = node.pos;
                 seed.deserialize(child).map(Some).map_err(|e| DeError {
                     pos: e.pos.or(Some(pos)),
-                    msg: e.msg,
+                    ..e
                 })
             }
         }
@@ -840,7 +964,7 @@ impl<'de, 'p, 'a> MapAccess<'de> for MapDe<'p, 'a> {
                 let pos = k.pos;
                 seed.deserialize(key).map(Some).map_err(|e| DeError {
                     pos: e.pos.or(Some(pos)),
-                    msg: e.msg,
+                    ..e
                 })
             }
         }
@@ -854,6 +978,9 @@ impl<'de, 'p, 'a> MapAccess<'de> for MapDe<'p, 'a> {
         let pos = v.pos;
         seed.deserialize(child).map_err(|e| DeError {
             pos: e.pos.or(Some(pos)),
+            kind: e.kind,
+            key: e.key,
+            help: e.help,
             msg: if e.msg.starts_with('`') || e.msg.contains(&format!("`{key}`")) {
                 e.msg
             } else {

@@ -7,14 +7,14 @@ use berth_model::{ComponentPath, Repository, Severity, Version, checks};
 use crate::{PromoteError, Result};
 
 /// Answers whether a component version has error findings.
-pub trait Health {
+pub trait Health: Sync {
     /// The error findings of `c` at `v`, one message each; empty when it has none.
     fn problems(&self, c: &ComponentPath, v: &Version) -> Vec<String>;
 }
 
 impl<F> Health for F
 where
-    F: Fn(&ComponentPath, &Version) -> Vec<String>,
+    F: Fn(&ComponentPath, &Version) -> Vec<String> + Sync,
 {
     fn problems(&self, c: &ComponentPath, v: &Version) -> Vec<String> {
         self(c, v)

@@ -10,6 +10,8 @@ use berth_model::{
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
+use berth_model::journal::{Intent, PlannedWrite};
+
 use crate::audit::{self, ChainHead};
 use crate::event::PromotionEvent;
 use crate::gates::{self, Approvals, Candidate, Gate, Refusal};
@@ -47,6 +49,25 @@ impl Context {
             now: jiff::Timestamp::from_millisecond(now.jiff().as_millisecond())
                 .map_or(now, Timestamp::from),
         }
+    }
+
+    /// Checks every free-text value the records will hold: one line each, no character
+    /// that could forge the output of `berth log` or a notification.
+    pub fn check(&self) -> Result<()> {
+        berth_model::ids::check_line("actor", &self.actor)?;
+        for a in &self.approvals {
+            berth_model::ids::check_line("approval", a)?;
+        }
+        if let Some(r) = &self.reason {
+            berth_model::ids::check_line("reason", r)?;
+        }
+        for e in &self.evidence {
+            berth_model::ids::check_line("evidence", e)?;
+        }
+        if let Some(u) = &self.pipeline_url {
+            berth_model::ids::check_line("pipeline URL", u)?;
+        }
+        Ok(())
     }
 
     fn given(&self) -> BTreeSet<String> {
@@ -156,6 +177,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Rows asked for that the stage runs already (nothing to do).
     pub unchanged: Vec<DomainEntry>,
+    /// Rows asked for that the stage's audit trail already records (its last record of the
+    /// component promoted that version) but its domain file lacks: an interrupted
+    /// promotion. The row is restored without a second record.
+    pub restored: Vec<DomainEntry>,
     /// Every gate's refusal; any refusal means nothing is written.
     pub refusals: Vec<Refusal>,
     /// Why some gate passed without looking (no build time, allow_skip, …).
@@ -176,7 +201,7 @@ impl Plan {
 
     /// The domain file as it would be written.
     pub fn after_text(&self) -> Result<String> {
-        if self.changes.is_empty() {
+        if self.changes.is_empty() && self.restored.is_empty() {
             return Ok(self.before_text.clone());
         }
         yaml::to_canonical(&self.after).map_err(|source| {
@@ -293,12 +318,13 @@ impl Outcome {
 /// Checks `req` against every gate on the repository as it is now; writes nothing
 /// (`--dry-run`). [`execute`] runs the same checks again under the lock.
 pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context) -> Result<Plan> {
+    cx.check()?;
     let stage = req.stage().clone();
     let file = stage.file(repo.config());
-    let before_text = match repo.store().read(&file) {
+    let before_text = match repo.read_bytes(&file) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(berth_model::Error::Io(e).into()),
+        Err(e) if e.is_not_found() => String::new(),
+        Err(e) => return Err(berth_model::Error::Store(e).into()),
     };
     let before = read_stage(repo, &stage)?;
     let mut plan = Plan {
@@ -307,6 +333,7 @@ pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context)
         file,
         changes: Vec::new(),
         unchanged: Vec::new(),
+        restored: Vec::new(),
         refusals: Vec::new(),
         notes: Vec::new(),
         before_text,
@@ -333,9 +360,20 @@ pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context)
     };
 
     let mut candidates = Vec::new();
+    let trail = if plan.action == AuditAction::Promote {
+        audit::promoted_by_audit(repo, &stage.domain, &stage.env)?
+    } else {
+        BTreeMap::new()
+    };
     for (c, v) in wanted {
         if before.version_of(&c) == Some(&v) {
             plan.unchanged.push(DomainEntry {
+                name: c,
+                version: v,
+            });
+        } else if trail.get(&c) == Some(&v) {
+            plan.after.set(&c, Some(v.clone()));
+            plan.restored.push(DomainEntry {
                 name: c,
                 version: v,
             });
@@ -621,18 +659,23 @@ fn rollback_target(
     )
 }
 
-/// Runs `req`: takes the repository lock, checks every gate on what is on disk now, and
-/// when none refuses writes one audit record per change and then the domain file. A
-/// refused request writes nothing; a request with nothing to change writes nothing.
+/// Runs `req`: takes the repository lock, finishes what a killed writer left (the
+/// journal), checks every gate on what is on disk now, and when none refuses writes one
+/// audit record per change and then the domain file. The writes are journaled first, so a
+/// crash at any moment is finished by the next writer: records and domain file always
+/// agree, all or nothing for a whole-stage promotion. A refused request writes nothing; a
+/// request with nothing to change writes nothing.
 pub fn execute(
     repo: &Repository,
     health: &dyn Health,
     req: &Request,
     cx: &Context,
 ) -> Result<Outcome> {
-    let _lock = repo.lock()?;
+    let lock = repo.lock()?;
+    let is_good = |c: &ComponentPath, v: &Version| health.problems(c, v).is_empty();
+    berth_index::recover(repo, &lock, &is_good)?;
     let plan = plan(repo, health, req, cx)?;
-    if plan.is_refused() || plan.changes.is_empty() {
+    if plan.is_refused() || (plan.changes.is_empty() && plan.restored.is_empty()) {
         return Ok(Outcome {
             plan,
             records: Vec::new(),
@@ -640,14 +683,27 @@ pub fn execute(
         });
     }
     let mut head = ChainHead::read(repo, &plan.stage)?;
-    let mut records = Vec::new();
-    // Records first: a crash between the two leaves a record whose change is missing
-    // from the domain file (reported, and re-running the promotion completes it), never
-    // a changed domain file without its record.
+    let mut writes = Vec::new();
     for record in plan.records(cx) {
-        records.push(head.append(repo, &plan.stage, record)?);
+        writes.push(head.next(repo, &plan.stage, record)?);
     }
-    repo.write_yaml(&plan.file, &plan.after)?;
+    let records = writes.iter().map(|w| w.path.clone()).collect();
+    writes.push(PlannedWrite {
+        path: plan.file.clone(),
+        text: plan.after_text()?,
+        create_new: false,
+    });
+    // Checked before the first change: a refusal leaves the tree as it was.
+    for w in &writes {
+        repo.store()
+            .check_writable(&w.path)
+            .map_err(berth_model::Error::from)?;
+    }
+    let pending = repo.journal_begin(&lock, &Intent::Writes { writes })?;
+    if let Intent::Writes { writes } = &pending.intent {
+        repo.apply_writes(&lock, writes)?;
+    }
+    repo.journal_done(&lock, &pending)?;
     Ok(Outcome {
         plan,
         records,

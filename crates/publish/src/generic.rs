@@ -107,7 +107,7 @@ pub fn publish(repo: &Repository, stage: &Stage, out: Utf8PathBuf) -> Result<Gen
             let tmp = fsutil::temp_beside(&dir, "version-new");
             let built = (|| -> Result<()> {
                 for f in &art.manifest.files {
-                    fsutil::link_or_copy(&art.dir.join(&f.path), &tmp.join(&f.path))?;
+                    fsutil::link_or_copy(repo.store(), &art.dir.join(&f.path), &tmp.join(&f.path))?;
                 }
                 fsutil::write_new(&tmp.join(SUMS_FILE), sums.as_bytes())
             })();

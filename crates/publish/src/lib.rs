@@ -133,7 +133,7 @@ impl Stage {
 pub(crate) struct Artifact {
     pub component: ComponentPath,
     pub version: Version,
-    /// The format directory, absolute.
+    /// The format directory, relative to the repository root (read through its store).
     pub dir: Utf8PathBuf,
     /// Its `manifest.yaml`, absolute (for messages).
     pub manifest_path: Utf8PathBuf,
@@ -166,7 +166,7 @@ pub(crate) fn artifacts(
         out.push(Artifact {
             component: e.name.clone(),
             version: e.version.clone(),
-            dir: repo.path(&dir_rel),
+            dir: dir_rel,
             manifest_path: repo.path(&manifest_rel),
             manifest: loaded.value,
         });

@@ -57,6 +57,10 @@ pub struct Report {
     pub unknown_rule_ids: Vec<String>,
     /// Counts.
     pub stats: Stats,
+    /// The text of every file a finding points into with a position, read through the
+    /// store (for renderers that quote the source line; a renderer never reads files).
+    #[serde(skip)]
+    pub sources: std::collections::BTreeMap<Utf8PathBuf, String>,
 }
 
 impl Report {
@@ -81,7 +85,7 @@ impl Report {
 pub enum ValidateError {
     /// The tree could not be listed.
     #[error("walking the repository: {0}")]
-    Walk(#[from] std::io::Error),
+    Walk(#[from] berth_model::store::StoreError),
 }
 
 /// The component version a repository path belongs to, if any.
@@ -273,7 +277,17 @@ pub fn validate(
     diags.dedup();
 
     let files_read = files.len();
+    let mut sources = std::collections::BTreeMap::new();
+    for d in diags.iter().filter(|d| d.span.is_some()) {
+        if !sources.contains_key(&d.file)
+            && let Ok(bytes) = repo.read_bytes(&d.file)
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            sources.insert(d.file.clone(), text);
+        }
+    }
     Ok(Report {
+        sources,
         root: repo.root().to_owned(),
         diagnostics: diags,
         rules: registry

@@ -10,7 +10,8 @@ use berth_model::files::{
     AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership,
 };
 use berth_model::layout::{self, Layout, PathKind};
-use berth_model::yaml::{self, Loaded, YamlError};
+use berth_model::store::{EntryKind, StoreError};
+use berth_model::yaml::{Loaded, YamlError, YamlErrorKind};
 use berth_model::{
     ComponentPath, Config, DomainName, EnvName, Format, Repository, Timestamp, Version,
 };
@@ -77,6 +78,9 @@ pub struct FormatEntry {
     pub manifest: Option<YamlFile<Manifest>>,
     /// The other files present, relative to the format directory, sorted.
     pub files: Vec<String>,
+    /// Those of [`FormatEntry::files`] that a `layout/*` rule reports already (a symbolic
+    /// link, a FIFO): manifest rules do not report them again as unlisted.
+    pub odd: Vec<String>,
     /// What the artifacts hold, read again (only with `--verify-artifacts`).
     pub facts: Option<ArtifactFacts>,
 }
@@ -165,8 +169,8 @@ pub struct RepoView<'r> {
 
 /// Reads and parses a YAML file through the store; I/O errors become load errors.
 fn load<T: DeserializeOwned>(repo: &Repository, rel: &Utf8Path) -> YamlFile<T> {
-    let load = match repo.store().read(rel) {
-        Ok(bytes) => yaml::from_slice(rel, &bytes),
+    let load = match repo.read_bytes(rel) {
+        Ok(bytes) => repo.parse_yaml(rel, &bytes),
         Err(e) => Err(io_error(rel, &e)),
     };
     YamlFile {
@@ -175,17 +179,22 @@ fn load<T: DeserializeOwned>(repo: &Repository, rel: &Utf8Path) -> YamlFile<T> {
     }
 }
 
-fn io_error(rel: &Utf8Path, e: &std::io::Error) -> YamlError {
-    YamlError {
-        file: rel.to_owned(),
-        pos: None,
-        message: format!("cannot read the file: {e}"),
-    }
+fn io_error(rel: &Utf8Path, e: &StoreError) -> YamlError {
+    YamlError::new(
+        rel,
+        None,
+        YamlErrorKind::Io,
+        format!("cannot read the file: {e}"),
+    )
 }
 
 fn load_metadata(repo: &Repository, rel: &Utf8Path) -> YamlFile<Metadata> {
-    let load = match repo.store().read(rel) {
-        Ok(bytes) => berth_model::repo::load_metadata(rel, &bytes),
+    let load = match repo.read_bytes(rel) {
+        Ok(bytes) => berth_model::repo::load_metadata_limited(
+            rel,
+            &bytes,
+            usize::try_from(repo.limits().string_bytes).unwrap_or(usize::MAX),
+        ),
         Err(e) => Err(io_error(rel, &e)),
     };
     YamlFile {
@@ -198,7 +207,7 @@ fn load_metadata(repo: &Repository, rel: &Utf8Path) -> YamlFile<Metadata> {
 pub type FactReader<'f> = dyn Fn(&Repository, &FormatEntry) -> ArtifactFacts + Sync + 'f;
 
 /// What went wrong building the view: the tree could not be listed.
-pub type WalkError = std::io::Error;
+pub type WalkError = StoreError;
 
 impl<'r> RepoView<'r> {
     /// Walks and loads `repo`. With `facts`, every format directory's artifacts are read
@@ -237,6 +246,7 @@ impl<'r> RepoView<'r> {
                         dir: Layout::format_dir(&v.component, &v.version, f),
                         manifest: None,
                         files: Vec::new(),
+                        odd: Vec::new(),
                         facts: None,
                     });
                     v.formats.len() - 1
@@ -245,13 +255,11 @@ impl<'r> RepoView<'r> {
             &mut v.formats[i]
         }
         // Placeholder loads are replaced below, in parallel.
-        let pending = |rel: &Utf8Path| YamlError {
-            file: rel.to_owned(),
-            pos: None,
-            message: String::new(),
-        };
+        let pending = |rel: &Utf8Path| YamlError::new(rel, None, YamlErrorKind::Io, "");
         for p in &paths {
-            if p.problem.is_some() {
+            // A file in a format directory is an artifact whatever its layout problem (a link,
+            // a FIFO): the manifest rules judge it too.
+            if p.problem.is_some() && !matches!(p.kind, PathKind::Artifact(..)) {
                 continue;
             }
             match &p.kind {
@@ -274,9 +282,11 @@ impl<'r> RepoView<'r> {
                     });
                 }
                 PathKind::Artifact(c, v, f, rel) if !p.is_dir => {
-                    format_mut(version_mut(&mut versions, c, v), f)
-                        .files
-                        .push(rel.to_string());
+                    let entry = format_mut(version_mut(&mut versions, c, v), f);
+                    entry.files.push(rel.to_string());
+                    if p.problem.is_some() {
+                        entry.odd.push(rel.to_string());
+                    }
                 }
                 PathKind::Ownership(g) => ownership_paths.push((g.clone(), p.path.clone())),
                 PathKind::ComponentsIndex => components_index = Some(p.path.clone()),
@@ -322,10 +332,10 @@ impl<'r> RepoView<'r> {
         domain_files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
         let read: Vec<(YamlFile<AuditRecord>, Option<Vec<u8>>)> = audit_paths
             .into_par_iter()
-            .map(|p| match repo.store().read(&p) {
+            .map(|p| match repo.read_bytes(&p) {
                 Ok(bytes) => (
                     YamlFile {
-                        load: yaml::from_slice(&p, &bytes),
+                        load: repo.parse_yaml(&p, &bytes),
                         path: p,
                     },
                     Some(bytes),
@@ -479,22 +489,15 @@ fn audit_stage(rel: &Utf8Path) -> Option<(DomainName, EnvName)> {
 }
 
 /// Walks the tree (in parallel over directories), classifying every path. Directories
-/// that do not belong, berth's private state and symbolic links are not descended.
+/// that do not belong, berth's private state and symbolic links are not descended; no link
+/// is ever followed.
 fn walk(repo: &Repository) -> Result<Vec<PathEntry>, WalkError> {
-    let root_canon = repo
-        .store()
-        .local_root()
-        .and_then(|r| std::fs::canonicalize(r).ok());
     // Listings are sorted and rayon keeps the order of results: the walk is deterministic
     // without a sort.
-    walk_dir(repo, root_canon.as_deref(), Utf8Path::new(""))
+    walk_dir(repo, Utf8Path::new(""))
 }
 
-fn walk_dir(
-    repo: &Repository,
-    root_canon: Option<&std::path::Path>,
-    rel: &Utf8Path,
-) -> Result<Vec<PathEntry>, WalkError> {
+fn walk_dir(repo: &Repository, rel: &Utf8Path) -> Result<Vec<PathEntry>, WalkError> {
     let layout = repo.layout();
     let mut out = Vec::new();
     let mut subdirs = Vec::new();
@@ -504,44 +507,34 @@ fn walk_dir(
         } else {
             rel.join(&e.name)
         };
-        if e.is_symlink {
-            let (is_dir, escape) = symlink_target(repo, root_canon, &path);
-            let kind = layout.classify(&path, is_dir);
-            if matches!(kind, PathKind::Private) {
-                continue;
-            }
-            let problem = match escape {
-                Some(reason) => Some(LayoutProblem::SymlinkEscape(reason)),
-                None => layout_problem(layout, &path, is_dir, &kind),
-            };
-            out.push(PathEntry {
-                path,
-                is_dir,
-                is_symlink: true,
-                kind,
-                problem,
-            });
-            continue;
-        }
         let kind = layout.classify(&path, e.is_dir);
         if matches!(kind, PathKind::Private) {
             continue;
         }
-        let problem = layout_problem(layout, &path, e.is_dir, &kind);
+        let problem = match e.kind {
+            EntryKind::Symlink => Some(LayoutProblem::SymlinkEscape(
+                berth_model::layout::symlink_message(&path, link_target(repo, &path).as_deref()),
+            )),
+            EntryKind::Other => Some(LayoutProblem::UnexpectedFile(format!(
+                "`{path}` is {}; a repository holds regular files and directories only",
+                special_kind(repo, &path)
+            ))),
+            _ => layout_problem(layout, &path, e.is_dir, &kind),
+        };
         if e.is_dir && problem.is_none() {
             subdirs.push(path.clone());
         }
         out.push(PathEntry {
             path,
             is_dir: e.is_dir,
-            is_symlink: false,
+            is_symlink: e.is_symlink,
             kind,
             problem,
         });
     }
     let nested = subdirs
         .par_iter()
-        .map(|d| walk_dir(repo, root_canon, d))
+        .map(|d| walk_dir(repo, d))
         .collect::<Result<Vec<_>, _>>()?;
     for n in nested {
         out.extend(n);
@@ -549,33 +542,26 @@ fn walk_dir(
     Ok(out)
 }
 
-/// For a symbolic link: whether its target is a directory, and why it escapes (if it does).
-fn symlink_target(
-    repo: &Repository,
-    root_canon: Option<&std::path::Path>,
-    rel: &Utf8Path,
-) -> (bool, Option<String>) {
-    let Some(root) = root_canon else {
-        return (false, None);
-    };
-    let abs = repo.path(rel);
-    let target = std::fs::read_link(abs.as_std_path())
+/// Where a symbolic link points, for the message (read, never followed).
+fn link_target(repo: &Repository, rel: &Utf8Path) -> Option<String> {
+    let abs = repo.store().local_root()?.join(rel);
+    std::fs::read_link(abs.as_std_path())
+        .ok()
         .map(|t| t.display().to_string())
-        .unwrap_or_default();
-    match std::fs::canonicalize(abs.as_std_path()) {
-        Ok(resolved) if resolved.starts_with(root) => (resolved.is_dir(), None),
-        Ok(resolved) => (
-            resolved.is_dir(),
-            Some(format!(
-                "`{rel}` is a symbolic link to `{target}`, outside the repository"
-            )),
-        ),
-        Err(_) => (
-            false,
-            Some(format!(
-                "`{rel}` is a symbolic link to `{target}`, which does not exist"
-            )),
-        ),
+}
+
+/// What a special file is, in words.
+fn special_kind(repo: &Repository, rel: &Utf8Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let Some(abs) = repo.store().local_root().map(|r| r.join(rel)) else {
+        return "a special file";
+    };
+    match std::fs::symlink_metadata(abs.as_std_path()).map(|m| m.file_type()) {
+        Ok(t) if t.is_fifo() => "a FIFO (named pipe)",
+        Ok(t) if t.is_socket() => "a socket",
+        Ok(t) if t.is_char_device() => "a character device",
+        Ok(t) if t.is_block_device() => "a block device",
+        _ => "a special file",
     }
 }
 

@@ -54,6 +54,16 @@ pub fn open_repo(cli: &Cli) -> Result<Repository, Failure> {
     Repository::locate(cli.repo.as_deref()).map_err(Failure::from)
 }
 
+/// Finishes what killed writers left in the journal (a version renamed into place without
+/// its index row, an interrupted promotion), under the writer lock.
+pub fn recover_pending(cli: &Cli) -> Result<(), Failure> {
+    let repo = open_repo(cli)?;
+    let lock = repo.lock()?;
+    let good = berth_validate::verdict(&repo).map_err(|e| Failure::Error(e.to_string()))?;
+    berth_index::recover(&repo, &lock, &good)?;
+    Ok(())
+}
+
 /// Posts `event` to its owner's Slack channel when a webhook is configured. A failure is a
 /// warning on stderr and never changes the command's outcome.
 pub fn notify_quietly(repo: &Repository, event: &berth_notify::Event) {

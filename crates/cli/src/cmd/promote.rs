@@ -168,8 +168,20 @@ fn human(outcome: &Outcome, diff: &str, dry_run: bool) -> String {
     if plan.is_refused() {
         return s;
     }
+    for r in &plan.restored {
+        s.push_str(&format!(
+            "{} {} {} in {}: its audit trail records the promotion, the domain file lacked the row (an interrupted promotion); no new record\n",
+            if dry_run { "would restore" } else { "restored" },
+            r.name,
+            r.version,
+            plan.stage
+        ));
+    }
     if plan.changes.is_empty() {
-        if plan.unchanged.is_empty() {
+        if !plan.restored.is_empty() && !dry_run {
+            s.push_str(&format!("  wrote {}\n", plan.file));
+        }
+        if plan.unchanged.is_empty() && plan.restored.is_empty() {
             s.push_str(&format!("nothing to promote into {}\n", plan.stage));
         }
         return s;

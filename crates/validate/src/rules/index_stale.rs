@@ -137,7 +137,7 @@ impl Rule for IndexStale {
         }
         if findings == 0 && !unknown_rows {
             let generated = berth_index::render(&fresh).unwrap_or_default();
-            let bytes = view.repo.store().read(&file.path).unwrap_or_default();
+            let bytes = view.repo.read_bytes(&file.path).unwrap_or_default();
             if bytes != generated.as_bytes() {
                 sink.report(
                     Diagnostic::new(

@@ -71,7 +71,7 @@ impl Rule for ManifestArchMismatch {
                 }
                 _ => continue,
             };
-            if let Some(p) = berth_model::checks::arch_mismatch(&meta.value, &archs, &what) {
+            for p in berth_model::checks::arch_mismatch(&meta.value, v.config(), &archs, &what) {
                 sink.report(from_problem(file, &meta.root, &p));
             }
         }

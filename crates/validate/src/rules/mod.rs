@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use berth_model::checks::Problem;
-use berth_model::yaml::{Node, YamlError};
+use berth_model::yaml::{Node, YamlError, YamlErrorKind};
 use camino::Utf8Path;
 
 use crate::diagnostic::{Diagnostic, Span};
@@ -145,23 +145,15 @@ pub(crate) enum LoadFailure {
 }
 
 pub(crate) fn load_failure(e: &YamlError) -> LoadFailure {
-    let m = e.message.as_str();
-    if m.contains("missing required field") || m.contains("missing field") {
-        LoadFailure::MissingField
-    } else if m.contains("unknown field") {
-        LoadFailure::UnknownField
-    } else if m.starts_with("YAML syntax error")
-        || m.starts_with("cannot read the file")
-        || m.contains("duplicate key")
-        || m.contains("not UTF-8")
-        || m.contains("alias")
-        || m.contains("nesting deeper")
-        || m.contains("second YAML document")
-        || m.contains("a mapping key must be")
-    {
-        LoadFailure::Parse
-    } else {
-        LoadFailure::InvalidValue
+    match e.kind {
+        YamlErrorKind::MissingField => LoadFailure::MissingField,
+        YamlErrorKind::UnknownField => LoadFailure::UnknownField,
+        YamlErrorKind::Io
+        | YamlErrorKind::Encoding
+        | YamlErrorKind::Syntax
+        | YamlErrorKind::DuplicateKey
+        | YamlErrorKind::Limit => LoadFailure::Parse,
+        _ => LoadFailure::InvalidValue,
     }
 }
 
