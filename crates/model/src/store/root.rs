@@ -19,7 +19,7 @@ use super::{EntryKind, Meta, StoreError};
 
 /// `openat2` is missing (old kernel) or filtered (some container sandboxes): use the
 /// per-component walk from then on.
-static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+pub(crate) static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 
 /// A directory whose descendants are only ever reached through it (see the module docs).
 #[derive(Debug)]

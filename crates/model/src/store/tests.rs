@@ -234,3 +234,27 @@ fn rename_and_remove_stay_inside() {
         "a link's target is never removed"
     );
 }
+
+#[test]
+fn the_portable_resolution_refuses_the_same_links() {
+    // Where openat2 is missing (old kernels, some sandboxes) every component is opened with
+    // O_NOFOLLOW instead; it must refuse exactly what openat2 refuses. (The switch is
+    // process-wide; both paths are correct, so other tests are unaffected.)
+    super::root::NO_OPENAT2.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (_d, root, s) = store();
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::write(outside.path().join("f"), b"x").expect("write");
+    std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+    std::fs::write(root.join("a/b/ok.yaml"), b"fine").expect("write");
+    std::os::unix::fs::symlink(outside.path(), root.join("a/link")).expect("symlink");
+    assert_eq!(
+        s.read(Utf8Path::new("a/b/ok.yaml"), 10)
+            .expect("plain path"),
+        b"fine"
+    );
+    let e = s.read(Utf8Path::new("a/link/f"), 10).expect_err("refused");
+    assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
+    assert!(e.to_string().contains("`a/link` is a symbolic link"), "{e}");
+    let e = s.list(Utf8Path::new("a/link")).expect_err("refused");
+    assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
+}
