@@ -48,6 +48,9 @@ pub fn more(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     if wanted(args, "publish") {
         crate::bench_publish::publish_rows(args, rows)?;
     }
+    if wanted(args, "scale") {
+        crate::bench_scale::scale_rows(args, rows)?;
+    }
     Ok(())
 }
 
@@ -376,7 +379,8 @@ fn repo_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     }
     if wanted(args, "validate") {
         ensure_index(&berth, &repo)?;
-        let validate = format!("{berth} --repo {repo} validate --format json > /dev/null");
+        let validate =
+            format!("{berth} --repo {repo} validate --no-cache --format json > /dev/null");
         sh_findings_ok(&validate)?;
         let ours = time(args.runs, || sh_findings_ok(&validate))?;
         let floor = time(args.runs, || sh(&cat_yaml))?;

@@ -14,7 +14,11 @@ pub struct FuzzArgs {
 }
 
 /// The fuzz test binaries: (package, test target).
-const TARGETS: [(&str, &str); 2] = [("berth-model", "fuzz"), ("berth-formats", "fuzz")];
+const TARGETS: [(&str, &str); 3] = [
+    ("berth-model", "fuzz"),
+    ("berth-formats", "fuzz"),
+    ("berth-validate", "cache"),
+];
 
 /// Runs every fuzz target with the budget; fails on the first failing property.
 pub fn run(args: &FuzzArgs) -> Result<(), String> {

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_ext;
 mod bench_publish;
+mod bench_scale;
 mod example_artifacts;
 mod fuzz;
 mod synth;

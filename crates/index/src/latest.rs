@@ -188,6 +188,37 @@ pub fn find_root(explicit: Option<&Utf8Path>) -> Result<Utf8PathBuf> {
 /// ascending, values made of characters that YAML can only read as themselves). Returns
 /// the version when `name` is found in such a file; `None` sends the caller to the full
 /// loader (not canonical, not found, or not a valid version).
+/// The whole index from canonical text (the form [`crate::render`] writes): `None` for
+/// anything else, which the YAML loader reads instead.
+pub(crate) fn parse_canonical(text: &str) -> Option<ComponentsIndex> {
+    fn simple(s: &str) -> bool {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b'+'))
+            && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+    }
+    if text == "components: []\n" {
+        return Some(ComponentsIndex::default());
+    }
+    let mut lines = text.split_terminator('\n');
+    if lines.next()? != "components:" || !text.ends_with('\n') {
+        return None;
+    }
+    let mut rows: Vec<ComponentEntry> = Vec::new();
+    while let Some(first) = lines.next() {
+        let n = first.strip_prefix("  - name: ")?;
+        let v = lines.next()?.strip_prefix("    latest_version: ")?;
+        if !simple(n) || !simple(v) || rows.last().is_some_and(|p| p.name.as_str() >= n) {
+            return None;
+        }
+        rows.push(ComponentEntry {
+            name: ComponentPath::parse(n).ok()?,
+            latest_version: Version::parse(v).ok()?,
+        });
+    }
+    Some(ComponentsIndex { components: rows })
+}
+
 fn scan_canonical(text: &str, name: &str) -> Option<Version> {
     fn simple(s: &str) -> bool {
         !s.is_empty()

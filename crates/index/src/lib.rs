@@ -5,8 +5,8 @@
 //!
 //! - **Building the index** ([`build()`], [`update_component`], [`regenerate`], [`check`]):
 //!   the latest *good* version of every component, written byte-deterministically in the
-//!   seed's shape. What "good" means is a parameter (`is_good`), because the validator
-//!   sits above this crate; [`basic_is_good`] is the built-in stand-in.
+//!   seed's shape. What "good" means is the [`berth_model::Verdict`] the caller hands in
+//!   (berth-validate's `Checker`): this crate does not judge versions.
 //! - **Latest** ([`latest()`], [`latest_in_file`]): what a deploy job asks, answered from the
 //!   index file alone.
 //! - **Queries** ([`query()`]): "which services does ingestion-platform own in cloud
@@ -16,13 +16,15 @@
 //!   [`DepProblem`] data (the validator's `deps/*` findings).
 //!
 //! ```
-//! use berth_index::{IndexOptions, basic_is_good, build, latest};
-//! use berth_model::Repository;
+//! use berth_index::{IndexOptions, build, latest};
+//! use berth_model::{ComponentPath, Finding, Repository, Version};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo");
 //! let repo = Repository::open(root)?;
 //! let opts = IndexOptions::from_config(repo.config());
-//! let index = build(&repo, &opts, &basic_is_good(&repo))?;
+//! // The verdict: berth-validate's Checker in real use; here every version is good.
+//! let good = |_: &ComponentPath, _: &Version| Vec::<Finding>::new();
+//! let index = build(&repo, &opts, &good)?;
 //! assert_eq!(latest(&index, "cloud/dmp/ms-ingestion")?.to_string(), "1.0.3");
 //! // A unique last segment works too.
 //! assert_eq!(latest(&index, "common-utils")?.to_string(), "1.3.0");
@@ -44,9 +46,8 @@ pub mod latest;
 pub mod query;
 
 pub use build::{
-    Change, Check, IndexOptions, IsGood, Regenerated, assemble, basic_is_good, build, changes,
-    check, component_latest, metadata_is_sound, pick_latest, recover, regenerate, render,
-    update_component, write,
+    Change, Check, IndexOptions, Regenerated, assemble, build, changes, check, component_latest,
+    pick_latest, read, recover, regenerate, render, try_pick_latest, update_component, write,
 };
 pub use deps::{
     DepEdge, DepNode, DepProblem, DepStatus, NameMatch, Pinned, Resolution, Resolver, TreeEdge,

@@ -50,7 +50,9 @@
 //!
 //! This crate is *not* the validator: it refuses the few things that must never enter the
 //! tree (wrong names, wrong architecture, unknown domains, corrupt artifacts), and leaves
-//! policy (labels, base images, ages) to `berth validate`.
+//! policy (labels, base images, ages) to `berth validate`. Whether the new version becomes
+//! the component's latest is the [`Verdict`] the caller hands in (berth-validate's
+//! `Checker` in the CLI).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -61,8 +63,8 @@ use berth_model::journal::Intent;
 use berth_model::repo::load_metadata_limited;
 use berth_model::store::WorkDir;
 use berth_model::{
-    Arch, Checked, ComponentPath, DebFields, FileEntry, Format, Layout, Manifest, Metadata,
-    Repository, Sha256Digest, Timestamp, Version, yaml,
+    Arch, Checked, ComponentPath, DebFields, FileEntry, Finding, Format, Layout, Manifest,
+    Metadata, Repository, Sha256Digest, Timestamp, Verdict, Version, yaml,
 };
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -134,6 +136,9 @@ pub struct AddOutcome {
     /// With [`Transfer::Move`]: the files that were copied instead of moved (their source
     /// is still in place), each with why.
     pub copied: Vec<(Utf8PathBuf, String)>,
+    /// When the version is not the component's latest: its error findings (empty when it
+    /// is good but older than the latest, or a pre-release).
+    pub findings: Vec<Finding>,
 }
 
 impl AddOutcome {
@@ -208,12 +213,6 @@ pub enum AddError {
     /// Reading or writing the repository failed.
     #[error(transparent)]
     Repo(#[from] berth_model::Error),
-    /// The repository could not be validated for the index update (the artifacts are in
-    /// place).
-    #[error(
-        "the version was added, but validating the repository for the index failed: {0}; run `berth index`"
-    )]
-    Validate(String),
     /// The index could not be updated (the artifacts are in place).
     #[error(
         "the version was added, but updating index/components.yaml failed: {0}; run `berth index`"
@@ -286,6 +285,7 @@ struct Staged {
 pub fn add(
     repo: &Repository,
     req: &AddRequest,
+    verdict: &dyn Verdict,
     progress: ProgressFn<'_>,
 ) -> Result<AddOutcome, AddError> {
     if req.docker.is_none() && req.debs.is_empty() && req.generic.is_empty() {
@@ -310,7 +310,7 @@ pub fn add(
         moved: Vec::new(),
         copied: Vec::new(),
     };
-    let result = add_staged(repo, req, &work, &mut mover, progress);
+    let result = add_staged(repo, req, verdict, &work, &mut mover, progress);
     // What the add did not take goes back where it came from: every moved file when it was
     // refused, those of formats already stored with identical bytes when it succeeded.
     // Files that entered the tree are no longer in the work directory and stay.
@@ -335,6 +335,7 @@ pub fn add(
 fn add_staged(
     repo: &Repository,
     req: &AddRequest,
+    verdict: &dyn Verdict,
     work: &WorkDir,
     mover: &mut Mover,
     progress: ProgressFn<'_>,
@@ -362,8 +363,7 @@ fn add_staged(
     //    update the index.
     let lock = repo.lock()?;
     sweep_stale(repo, Some(&work.abs));
-    let good = berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?;
-    berth_index::recover(repo, &lock, &good)?;
+    berth_index::recover(repo, &lock, verdict)?;
     let c = &req.component;
     let v = &req.version;
     repo.check_placement(c)?;
@@ -385,16 +385,7 @@ fn add_staged(
     let mut problems = checks::name_mismatch(&metadata, c);
     problems.extend(checks::invalid_values(&metadata));
     problems.extend(checks::against_config(&metadata, repo.config()));
-    problems.extend(metadata.unknown_keys().map(|k| {
-        Problem {
-            rule: "schema/unknown-field",
-            field: vec![k.to_owned()],
-            message: format!("unknown key `{k}`"),
-            help: yaml::suggest(k, Metadata::FIELDS)
-                .map(|s| format!("did you mean `{s}`? custom keys start with `x-`"))
-                .unwrap_or_else(|| "remove it, or prefix custom keys with `x-`".to_owned()),
-        }
-    }));
+    problems.extend(checks::unknown_keys(&metadata));
     for s in &staged {
         problems.extend(checks::arch_mismatch(
             &metadata,
@@ -417,6 +408,7 @@ fn add_staged(
         metadata_written: false,
         latest_change: None,
         copied: Vec::new(),
+        findings: Vec::new(),
     };
     // Which formats are new, which are identical retries, which are refused.
     let mut to_move = Vec::new();
@@ -488,19 +480,27 @@ fn add_staged(
     outcome.formats.sort_by(|a, b| a.0.cmp(&b.0));
 
     // 3. The component's row of the index, with the same code as `berth index`.
-    let mut index = repo
-        .components_index()?
-        .map(|l| l.value)
-        .unwrap_or_default();
+    let mut index = berth_index::read(repo)?.unwrap_or_default();
     let opts = berth_index::IndexOptions::from_config(repo.config());
-    let good = if outcome.unchanged() {
-        good
-    } else {
-        berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?
-    };
-    if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, &good)? {
-        berth_index::write(repo, &lock, &index)?;
+    let mut changed = false;
+    if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, verdict)? {
         outcome.latest_change = Some((change.before, change.after));
+        changed = true;
+    }
+    // Components whose verdict this version may change (a dependency of theirs that did
+    // not resolve may now): their rows too.
+    for d in verdict.affected_by(c) {
+        if d != *c {
+            changed |=
+                berth_index::update_component(repo, &mut index, &d, &opts, verdict)?.is_some();
+        }
+    }
+    if changed {
+        berth_index::write(repo, &lock, &index)?;
+    }
+    // What keeps the version from being latest, if it is not.
+    if index.latest(c.as_str()) != Some(v) {
+        outcome.findings = verdict.findings(c, v)?;
     }
     repo.journal_done(&lock, &pending)?;
     Ok(outcome)

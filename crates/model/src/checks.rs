@@ -3,6 +3,7 @@
 //! report). Each problem names the rule id it belongs to and the field it is about, so the
 //! caller can point at `file:line:column` through the loaded file's [`crate::Node`].
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::files::{ArchField, Metadata};
 use crate::ids::{Arch, ComponentPath};
@@ -10,8 +11,8 @@ use crate::ids::{Arch, ComponentPath};
 /// One problem found by a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The rule id it belongs to (`metadata/name-mismatch`, …).
-    pub rule: &'static str,
+    /// The rule it belongs to.
+    pub rule: Code,
     /// The path of the field in the file (`["domains", "1"]`), empty for the whole file.
     pub field: Vec<String>,
     /// What is wrong.
@@ -20,7 +21,7 @@ pub struct Problem {
     pub help: String,
 }
 
-fn problem(rule: &'static str, field: &[&str], message: String, help: String) -> Problem {
+fn problem(rule: Code, field: &[&str], message: String, help: String) -> Problem {
     Problem {
         rule,
         field: field.iter().map(|s| (*s).to_owned()).collect(),
@@ -35,7 +36,7 @@ pub fn name_mismatch(meta: &Metadata, component: &ComponentPath) -> Vec<Problem>
     let mut out = Vec::new();
     if meta.service_name != component.name() {
         out.push(problem(
-            "metadata/name-mismatch",
+            Code::MetadataNameMismatch,
             &["service_name"],
             format!(
                 "service_name `{}` does not match the component path `{component}`",
@@ -49,7 +50,7 @@ pub fn name_mismatch(meta: &Metadata, component: &ComponentPath) -> Vec<Problem>
     }
     if meta.group != component.group() {
         out.push(problem(
-            "metadata/name-mismatch",
+            Code::MetadataNameMismatch,
             &["group"],
             format!(
                 "group `{}` does not match the component path `{component}`",
@@ -66,7 +67,7 @@ pub fn invalid_values(meta: &Metadata) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut push = |field: Vec<String>, error: &str| {
         out.push(Problem {
-            rule: "schema/invalid-value",
+            rule: Code::SchemaInvalidValue,
             field,
             message: error.to_owned(),
             help: "correct the value".to_owned(),
@@ -113,6 +114,22 @@ pub fn invalid_values(meta: &Metadata) -> Vec<Problem> {
     out
 }
 
+/// `schema/unknown-field`: keys of `metadata.yaml` that are neither known nor `x-…`.
+pub fn unknown_keys(meta: &Metadata) -> Vec<Problem> {
+    meta.unknown_keys()
+        .map(|k| {
+            problem(
+                Code::SchemaUnknownField,
+                &[k],
+                format!("unknown key `{k}`"),
+                crate::names::closest(k, Metadata::FIELDS.iter().copied())
+                    .map(|s| format!("did you mean `{s}`? custom keys start with `x-`"))
+                    .unwrap_or_else(|| "remove it, or prefix custom keys with `x-`".to_owned()),
+            )
+        })
+        .collect()
+}
+
 /// `metadata/unknown-domain`, `metadata/unknown-environment`, `metadata/arch-not-allowed`:
 /// the metadata against `berth.toml`.
 pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
@@ -123,7 +140,7 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
             && config.domain(d).is_none()
         {
             out.push(problem(
-                "metadata/unknown-domain",
+                Code::MetadataUnknownDomain,
                 &["domains", &i.to_string()],
                 format!("domain `{d}` is not declared in berth.toml"),
                 format!(
@@ -145,7 +162,7 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
             envs.sort();
             envs.dedup();
             out.push(problem(
-                "metadata/unknown-environment",
+                Code::MetadataUnknownEnvironment,
                 &["environments", &i.to_string()],
                 format!("environment `{e}` is on no domain's ladder in berth.toml"),
                 format!("use one of: {}", envs.join(", ")),
@@ -176,7 +193,7 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
                 .map(ToString::to_string)
                 .collect();
             out.push(Problem {
-                rule: "metadata/arch-not-allowed",
+                rule: Code::MetadataArchNotAllowed,
                 field,
                 message: format!("architecture `{a}` is not allowed by berth.toml"),
                 help: format!(
@@ -217,7 +234,7 @@ pub fn arch_mismatch(
         .collect();
     for a in artifact_archs.iter().filter(|a| !config.allows_arch(a)) {
         out.push(problem(
-            "manifest/arch-mismatch",
+            Code::ManifestArchMismatch,
             &["architecture"],
             format!("the {what} is built for {a}, which berth.toml does not allow"),
             format!(
@@ -249,7 +266,7 @@ pub fn arch_mismatch(
         .collect();
     if !missing.is_empty() {
         out.push(problem(
-            "manifest/arch-mismatch",
+            Code::ManifestArchMismatch,
             &["architecture"],
             format!(
                 "metadata.yaml says {} but the {what} is built for {}",
@@ -285,7 +302,10 @@ mod tests {
         assert_eq!(names.len(), 1);
         assert_eq!(names[0].field, ["service_name"]);
         let cfg = Config::parse(Utf8Path::new("berth.toml"), Config::template()).expect("valid");
-        let rules: Vec<&str> = against_config(&m, &cfg).iter().map(|p| p.rule).collect();
+        let rules: Vec<&str> = against_config(&m, &cfg)
+            .iter()
+            .map(|p| p.rule.id())
+            .collect();
         assert_eq!(
             rules,
             [

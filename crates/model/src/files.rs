@@ -227,6 +227,13 @@ impl Serialize for Dependency {
     }
 }
 
+impl<'de> Deserialize<'de> for Dependency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl JsonSchema for Dependency {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Dependency".into()

@@ -313,38 +313,10 @@ impl Repository {
 
     /// Every component, sorted by path: each directory below `components/` that holds a
     /// `versions/` directory. Directories with invalid names are skipped here (the
-    /// validator reports them).
+    /// validator reports them). Kept in a catalog under `.berth/cache/` that one `stat` per
+    /// group directory keeps honest ([`crate::catalog`]).
     pub fn components(&self) -> Result<Vec<ComponentPath>> {
-        let mut out = Vec::new();
-        let mut stack = vec![String::new()];
-        while let Some(rel) = stack.pop() {
-            let dir = Utf8Path::new(layout::COMPONENTS_DIR).join(&rel);
-            let entries = match self.store.list(&dir) {
-                Ok(e) => e,
-                Err(e) if e.is_not_found() && rel.is_empty() => break,
-                Err(e) => return Err(e.into()),
-            };
-            if entries
-                .iter()
-                .any(|e| e.is_dir && e.name == layout::VERSIONS_DIR)
-            {
-                if let Ok(c) = ComponentPath::parse(&rel) {
-                    out.push(c);
-                }
-                continue;
-            }
-            for e in entries.iter().rev() {
-                if e.is_dir && !e.is_symlink && !e.name.starts_with('.') {
-                    stack.push(if rel.is_empty() {
-                        e.name.clone()
-                    } else {
-                        format!("{rel}/{}", e.name)
-                    });
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
+        crate::catalog::components(self)
     }
 
     /// True when `c` is a component of this repository (its `versions/` is a directory).

@@ -9,8 +9,8 @@ use berth_model::{ComponentPath, Metadata, Repository, Timestamp, Version};
 use serde::Serialize;
 
 use crate::Result;
-use crate::health::Health;
 use crate::stage::{Stage, read_stage};
+use berth_model::Verdict;
 
 /// One gate. Its [`Gate::id`] is stable: scripts may match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -195,12 +195,13 @@ pub(crate) fn exists(
 }
 
 /// `valid`: the version has no error finding.
-pub(crate) fn valid(cand: &Candidate<'_>, health: &dyn Health) -> Vec<Refusal> {
-    let problems = health.problems(cand.component, cand.version);
-    if problems.is_empty() {
-        return Vec::new();
+pub(crate) fn valid(cand: &Candidate<'_>, verdict: &dyn Verdict) -> Result<Vec<Refusal>> {
+    let findings = verdict.findings(cand.component, cand.version)?;
+    if findings.is_empty() {
+        return Ok(Vec::new());
     }
-    vec![cand.refuse(
+    let problems: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    Ok(vec![cand.refuse(
         Gate::Valid,
         format!(
             "{} {} has {} error finding(s): {}",
@@ -213,7 +214,7 @@ pub(crate) fn valid(cand: &Candidate<'_>, health: &dyn Health) -> Vec<Refusal> {
             "fix them (`berth validate components/{}/versions/{}`) in a new version and promote that",
             cand.component, cand.version
         ),
-    )]
+    )])
 }
 
 /// `allowed`: the metadata lists the domain and the environment.
@@ -305,7 +306,7 @@ pub(crate) fn previous_stage(
 }
 
 /// `build-age`: no format's `built_at` is older than `policy.max_build_age_days` (the
-/// validator's [`berth_validate::policy::build_too_old`] judges each manifest).
+/// shared [`berth_model::policy::build_too_old`] judges each manifest).
 pub(crate) fn build_age(
     repo: &Repository,
     cand: &Candidate<'_>,
@@ -327,7 +328,7 @@ pub(crate) fn build_age(
             continue;
         };
         known = true;
-        if let Some(age_days) = berth_validate::policy::build_too_old(&m.value, policy, now) {
+        if let Some(age_days) = berth_model::policy::build_too_old(&m.value, policy, now) {
             out.push(cand.refuse(
                 Gate::BuildAge,
                 format!(

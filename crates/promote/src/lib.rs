@@ -22,9 +22,8 @@
 //!   stage would change.
 //! - [`PromotionEvent`]: what happened (or was refused), for notifiers.
 //!
-//! "Has no error finding" is a parameter ([`Health`]): [`ValidatorHealth`] runs
-//! berth-validate's built-in rules, [`BasicHealth`] only checks that metadata loads with
-//! valid values.
+//! "Has no error finding" is the [`berth_model::Verdict`] the caller hands in
+//! (berth-validate's `Checker` in the CLI), consulted under the writer lock.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,12 +31,12 @@
 //! # let tmp = tempfile::tempdir()?;
 //! # let root = camino::Utf8PathBuf::from_path_buf(tmp.path().join("repo")).expect("utf-8");
 //! # copy(src.into(), &root);
-//! use berth_promote::{BasicHealth, Context, Request, Stage, execute};
+//! use berth_promote::{Context, Request, Stage, execute};
 //! let repo = berth_model::Repository::open(&root)?;
 //! let staging = Stage::new(repo.config(), "cloud", Some("staging"))?;
 //! let cx = Context::new("ci-bot");
 //! let req = Request::one(staging.clone(), "common-utils", "1.3.0");
-//! let outcome = execute(&repo, &BasicHealth::new(&repo), &req, &cx)?;
+//! let outcome = execute(&repo, &berth_validate::Checker::builtin(&repo), &req, &cx)?;
 //! assert!(outcome.applied);
 //! assert_eq!(berth_promote::deployed(&repo, &staging)?.components.len(), 1);
 //! assert!(berth_promote::verify_chain(&repo, &staging.domain, &staging.env).is_empty());
@@ -65,7 +64,6 @@ pub mod actor;
 pub mod audit;
 pub mod event;
 pub mod gates;
-pub mod health;
 pub mod plan;
 pub mod stage;
 pub mod tag;
@@ -78,7 +76,6 @@ pub use audit::{
 };
 pub use event::PromotionEvent;
 pub use gates::{Gate, Refusal};
-pub use health::{BasicHealth, Health, ValidatorHealth};
 pub use plan::{Change, Context, Outcome, Plan, Request, execute, plan};
 pub use stage::{Stage, read_stage};
 pub use tag::PromotionTag;
@@ -121,9 +118,6 @@ pub enum PromoteError {
     /// A name given by the user is not valid.
     #[error(transparent)]
     Id(#[from] berth_model::IdError),
-    /// Validation could not run.
-    #[error("validating the repository: {0}")]
-    Validate(String),
     /// A promotion tag is malformed.
     #[error("tag `{tag}` is not a promotion tag: {reason}")]
     BadTag {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use berth_index::Resolver;
 use berth_model::{
     AuditAction, AuditRecord, ComponentPath, DomainEntry, DomainIndex, Repository, Timestamp,
-    Version, yaml,
+    Verdict, Version, yaml,
 };
 use camino::Utf8PathBuf;
 use serde::Serialize;
@@ -15,7 +15,6 @@ use berth_model::journal::{Intent, PlannedWrite};
 use crate::audit::{self, ChainHead};
 use crate::event::PromotionEvent;
 use crate::gates::{self, Approvals, Candidate, Gate, Refusal};
-use crate::health::Health;
 use crate::stage::{Stage, read_stage};
 use crate::{PromoteError, Result};
 
@@ -317,7 +316,7 @@ impl Outcome {
 
 /// Checks `req` against every gate on the repository as it is now; writes nothing
 /// (`--dry-run`). [`execute`] runs the same checks again under the lock.
-pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context) -> Result<Plan> {
+pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Context) -> Result<Plan> {
     cx.check()?;
     let stage = req.stage().clone();
     let file = stage.file(repo.config());
@@ -411,7 +410,7 @@ pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context)
             version: v,
             stage: &stage,
         };
-        plan.refusals.extend(gates::valid(&cand, health));
+        plan.refusals.extend(gates::valid(&cand, verdict)?);
         let meta = repo.metadata(c, v).ok().map(|m| m.value);
         plan.refusals.extend(gates::allowed(&cand, meta.as_ref()));
         if plan.action == AuditAction::Promote {
@@ -667,14 +666,13 @@ fn rollback_target(
 /// request with nothing to change writes nothing.
 pub fn execute(
     repo: &Repository,
-    health: &dyn Health,
+    verdict: &dyn Verdict,
     req: &Request,
     cx: &Context,
 ) -> Result<Outcome> {
     let lock = repo.lock()?;
-    let is_good = |c: &ComponentPath, v: &Version| health.problems(c, v).is_empty();
-    berth_index::recover(repo, &lock, &is_good)?;
-    let plan = plan(repo, health, req, cx)?;
+    berth_index::recover(repo, &lock, verdict)?;
+    let plan = plan(repo, verdict, req, cx)?;
     if plan.is_refused() || (plan.changes.is_empty() && plan.restored.is_empty()) {
         return Ok(Outcome {
             plan,

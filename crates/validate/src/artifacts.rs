@@ -135,6 +135,12 @@ impl HashCache {
     /// Writes the cache back, dropping entries of `root` that this run did not see.
     /// Best effort: a cache that cannot be written is not an error.
     pub fn save(&self, root: &Utf8Path) {
+        self.save_pruning(root, true);
+    }
+
+    /// [`HashCache::save`]; with `prune` false, entries this run did not see are kept (a run
+    /// that took some versions from the per-version cache did not look at their files).
+    pub fn save_pruning(&self, root: &Utf8Path, prune: bool) {
         let Some(file) = &self.file else { return };
         let root = std::fs::canonicalize(root)
             .map(|p| p.display().to_string())
@@ -142,7 +148,7 @@ impl HashCache {
         let used = lock(&self.used);
         let entries: BTreeMap<String, Cached> = lock(&self.entries)
             .iter()
-            .filter(|(k, _)| !k.starts_with(&root) || used.contains(*k))
+            .filter(|(k, _)| !prune || !k.starts_with(&root) || used.contains(*k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let data = CacheFile {

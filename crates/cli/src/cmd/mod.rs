@@ -59,9 +59,25 @@ pub fn open_repo(cli: &Cli) -> Result<Repository, Failure> {
 pub fn recover_pending(cli: &Cli) -> Result<(), Failure> {
     let repo = open_repo(cli)?;
     let lock = repo.lock()?;
-    let good = berth_validate::verdict(&repo).map_err(|e| Failure::Error(e.to_string()))?;
-    berth_index::recover(&repo, &lock, &good)?;
+    berth_index::recover(&repo, &lock, &checker(&repo))?;
     Ok(())
+}
+
+/// The verdict on one version at a time ("is this version good?"), with every built-in
+/// rule: what add, promote, query and a journal replay are handed.
+pub fn checker(repo: &Repository) -> berth_validate::Checker<'_> {
+    berth_validate::Checker::builtin(repo)
+}
+
+/// The whole repository validated (with the per-version cache): the verdict of every
+/// version at once, for `berth index`.
+pub fn validated(repo: &Repository) -> Result<berth_validate::Report, Failure> {
+    let opts = berth_validate::Options {
+        cache: true,
+        ..berth_validate::Options::default()
+    };
+    berth_validate::validate(repo, &berth_validate::Registry::builtin(), &opts)
+        .map_err(|e| Failure::Error(e.to_string()))
 }
 
 /// Posts `event` to its owner's Slack channel when a webhook is configured. A failure is a

@@ -3,8 +3,8 @@
 
 use berth_model::{AuditAction, Repository};
 use berth_promote::{
-    Context, Outcome, PromoteError, Request, Stage, ValidatorHealth, execute,
-    pipeline_url_from_env, plan, resolve_actor,
+    Context, Outcome, PromoteError, Request, Stage, execute, pipeline_url_from_env, plan,
+    resolve_actor,
 };
 
 use crate::cli::{Cli, OutputFormat, PromoteArgs};
@@ -101,7 +101,7 @@ pub(super) fn run_request(
     cx: &Context,
     dry_run: bool,
 ) -> crate::CmdResult {
-    let health = ValidatorHealth::run(repo)?;
+    let health = super::checker(repo);
     let outcome = if dry_run {
         Outcome {
             plan: plan(repo, &health, req, cx)?,

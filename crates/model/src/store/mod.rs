@@ -323,6 +323,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Hard-links the regular file `rel` to `dest`, a new path outside the tree (a
     /// published repository). Fails where the store has no local files.
     fn link_out(&self, rel: &Utf8Path, dest: &Utf8Path) -> io::Result<()>;
+    /// Replaces a file of berth's private state (`.berth/…`: caches) atomically, without
+    /// the writer lock and without fsync: such files are rebuilt when missing, and a reader
+    /// sees the old or the new bytes.
+    fn write_private(&self, rel: &Utf8Path, data: &[u8]) -> Result<(), StoreError>;
     /// The local directory behind the store, for messages and for work that needs real
     /// paths (a work directory's files); `None` for remote stores.
     fn local_root(&self) -> Option<&Utf8Path>;
@@ -511,6 +515,15 @@ impl Store for LocalStore {
 
     fn link_out(&self, rel: &Utf8Path, dest: &Utf8Path) -> io::Result<()> {
         self.root.link_out(rel, dest)
+    }
+
+    fn write_private(&self, rel: &Utf8Path, data: &[u8]) -> Result<(), StoreError> {
+        if !rel.starts_with(".berth") {
+            return Err(StoreError::OutsideTree {
+                path: rel.to_owned(),
+            });
+        }
+        self.root.write_unsynced(Utf8Path::new(TMP_DIR), rel, data)
     }
 
     fn local_root(&self) -> Option<&Utf8Path> {

@@ -391,6 +391,30 @@ impl RootDir {
         Ok(())
     }
 
+    /// Like [`RootDir::write`] (replacing), without fsync: for caches.
+    pub(crate) fn write_unsynced(
+        &self,
+        tmp_dir: &Utf8Path,
+        rel: &Utf8Path,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
+        check_rel(rel)?;
+        let name = rel.file_name().ok_or_else(|| StoreError::OutsideTree {
+            path: rel.to_owned(),
+        })?;
+        let dir = self.create_dir_all(rel.parent().unwrap_or(Utf8Path::new("")))?;
+        let tmp = self.create_dir_all(tmp_dir)?;
+        let tmp_name = self.new_temp(&tmp, tmp_dir)?;
+        let written = tmp_file_write(&tmp, &tmp_name, data)
+            .map(drop)
+            .map_err(|e| self.io_err_msg(&tmp_dir.join(&tmp_name), e))
+            .and_then(|()| self.move_temp(&tmp, &tmp_name, &dir, name, rel, true));
+        if written.is_err() {
+            let _ = rfs::unlinkat(&tmp, tmp_name.as_str(), AtFlags::empty());
+        }
+        written
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn write_via(
         &self,

@@ -32,7 +32,7 @@ declare_rule! {
     /// ## How to fix
     /// Revert the edit and promote with `berth promote COMPONENT VERSION --domain D --env
     /// E`, which checks the gates and writes the record.
-    pub struct DomainNotPromoted => "domain/not-promoted", Error;
+    pub struct DomainNotPromoted => berth_model::Code::DomainNotPromoted, Error;
 }
 
 impl Rule for DomainNotPromoted {

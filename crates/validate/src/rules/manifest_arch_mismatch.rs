@@ -23,7 +23,7 @@ declare_rule! {
     /// ## How to fix
     /// Build the artifact for the declared architecture, or correct `architecture` in
     /// `metadata.yaml`.
-    pub struct ManifestArchMismatch => "manifest/arch-mismatch", Error;
+    pub struct ManifestArchMismatch => berth_model::Code::ManifestArchMismatch, Error;
 }
 
 impl Rule for ManifestArchMismatch {

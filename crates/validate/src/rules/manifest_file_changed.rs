@@ -21,7 +21,7 @@ declare_rule! {
     /// ## How to fix
     /// Restore the original file. If the new bytes are wanted, publish them as a new
     /// version with `berth add`.
-    pub struct ManifestFileChanged => "manifest/file-changed", Error;
+    pub struct ManifestFileChanged => berth_model::Code::ManifestFileChanged, Error;
 }
 
 impl Rule for ManifestFileChanged {

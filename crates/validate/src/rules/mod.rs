@@ -85,6 +85,14 @@ pub use schema_missing_field::SchemaMissingField;
 pub use schema_parse::SchemaParse;
 pub use schema_unknown_field::SchemaUnknownField;
 
+/// The dependency rules: the only repository-scope rules that judge a version (their
+/// findings count in its verdict).
+pub const DEPS_RULES: [&str; 3] = [
+    berth_model::Code::DepsUnresolved.id(),
+    berth_model::Code::DepsAmbiguous.id(),
+    berth_model::Code::DepsCycle.id(),
+];
+
 /// Every built-in rule.
 pub fn all() -> Vec<Arc<dyn Rule>> {
     vec![
@@ -125,6 +133,20 @@ pub fn all() -> Vec<Arc<dyn Rule>> {
         Arc::new(DomainNotAllowed),
         Arc::new(AuditChain),
     ]
+}
+
+/// A dependency problem as a finding at its entry of `dependencies` in the version's
+/// metadata.yaml; `None` when the version or its metadata is not in the view.
+pub(crate) fn dep_finding(
+    view: &crate::view::RepoView<'_>,
+    p: &berth_index::DepProblem,
+) -> Option<Diagnostic> {
+    let m = view.version(p.component(), p.version())?.metadata()?;
+    let d = Diagnostic::new(&m.path, p.to_string());
+    Some(match m.deps.iter().find(|d| d.index == p.index()) {
+        Some(dep) => d.at(dep.span),
+        None => d,
+    })
 }
 
 /// A problem found by one of berth-model's shared checks, as a finding in `file`.

@@ -20,7 +20,7 @@ declare_rule! {
     /// ## How to fix
     /// Rename the key as the "did you mean" hint suggests, or prefix your own keys with
     /// `x-` (`x-cost-center: 42`).
-    pub struct SchemaUnknownField => "schema/unknown-field", Error;
+    pub struct SchemaUnknownField => berth_model::Code::SchemaUnknownField, Error;
 }
 
 /// The backticked words of a message: for serde's "unknown field `a`, expected one of
