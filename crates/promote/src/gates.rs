@@ -102,6 +102,10 @@ pub struct Refusal {
     pub message: String,
     /// What would satisfy it.
     pub help: String,
+    /// The component, when it exists (a refusal of a name that is no component has none):
+    /// what a notification is routed by.
+    #[serde(skip)]
+    pub target: Option<ComponentPath>,
 }
 
 impl fmt::Display for Refusal {
@@ -130,6 +134,7 @@ impl Candidate<'_> {
             stage: self.stage.clone(),
             message,
             help,
+            target: Some(self.component.clone()),
         }
     }
 }
@@ -141,18 +146,23 @@ pub(crate) fn exists(
     name: &str,
     version: &str,
 ) -> Result<Result<(ComponentPath, Version), Refusal>> {
-    let refuse = |component: String, message: String, help: String| Refusal {
-        gate: Gate::Exists,
-        component,
-        version: version.to_owned(),
-        stage: stage.clone(),
-        message,
-        help,
-    };
+    let refuse =
+        |target: Option<&ComponentPath>, component: String, message: String, help: String| {
+            Refusal {
+                gate: Gate::Exists,
+                component,
+                version: version.to_owned(),
+                stage: stage.clone(),
+                message,
+                help,
+                target: target.cloned(),
+            }
+        };
     let c = match repo.resolve_component(name) {
         Ok(c) => c,
         Err(berth_model::Error::NotFound { hint, .. }) => {
             return Ok(Err(refuse(
+                None,
                 name.to_owned(),
                 format!("no component `{name}` in the repository{hint}"),
                 "give the full path of a component under components/ (`berth ls`)".into(),
@@ -175,6 +185,7 @@ pub(crate) fn exists(
         Ok(v) => v,
         Err(e) => {
             return Ok(Err(refuse(
+                Some(&c),
                 c.to_string(),
                 e.to_string(),
                 format!("give one of its versions: {}", list()),
@@ -183,6 +194,7 @@ pub(crate) fn exists(
     };
     if !have.contains(&v) {
         return Ok(Err(refuse(
+            Some(&c),
             c.to_string(),
             format!("{c} has no version {v}"),
             format!(
@@ -423,6 +435,7 @@ pub(crate) fn dependencies(
             continue;
         }
         out.push(Refusal {
+            target: Some(u.component.clone()),
             gate: Gate::Dependencies,
             component: u.component.to_string(),
             version: u.version.to_string(),

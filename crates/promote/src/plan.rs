@@ -266,36 +266,43 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// One event per change written, or one per refusal: what a notifier posts.
+    /// One event per change written, or one per refusal of an existing component: what a
+    /// notifier posts (a refusal of a name that is no component has no owner to tell).
     pub fn events(&self, cx: &Context) -> Vec<PromotionEvent> {
         let plan = &self.plan;
-        let base = |component: String, version: String, previous: Option<Version>| PromotionEvent {
-            action: plan.action,
-            component,
-            version,
-            domain: plan.stage.domain.clone(),
-            environment: plan.stage.env.clone(),
-            previous,
-            actor: cx.actor.clone(),
-            approvals: cx.given().into_iter().collect(),
-            reason: cx.reason.clone(),
-            at: cx.now,
-            record: None,
-            refused: None,
-        };
+        let base =
+            |component: ComponentPath, version: Option<Version>, previous: Option<Version>| {
+                PromotionEvent {
+                    action: plan.action,
+                    component,
+                    version,
+                    domain: plan.stage.domain.clone(),
+                    environment: plan.stage.env.clone(),
+                    previous,
+                    actor: cx.actor.clone(),
+                    approvals: cx.given().into_iter().collect(),
+                    reason: cx.reason.clone(),
+                    at: cx.now,
+                    record: None,
+                    refused: None,
+                }
+            };
         if plan.is_refused() {
             return plan
                 .refusals
                 .iter()
-                .map(|r| {
-                    let previous = ComponentPath::parse(&r.component)
-                        .ok()
-                        .and_then(|c| plan.changes.iter().find(|ch| ch.component == c))
+                .filter_map(|r| {
+                    let c = r.target.clone()?;
+                    let previous = plan
+                        .changes
+                        .iter()
+                        .find(|ch| ch.component == c)
                         .and_then(|ch| ch.previous.clone());
-                    PromotionEvent {
+                    let version = Version::parse(&r.version).ok();
+                    Some(PromotionEvent {
                         refused: Some(r.clone()),
-                        ..base(r.component.clone(), r.version.clone(), previous)
-                    }
+                        ..base(c, version, previous)
+                    })
                 })
                 .collect();
         }
@@ -305,8 +312,8 @@ impl Outcome {
             .map(|(ch, rec)| PromotionEvent {
                 record: rec.cloned(),
                 ..base(
-                    ch.component.to_string(),
-                    ch.version.to_string(),
+                    ch.component.clone(),
+                    Some(ch.version.clone()),
                     ch.previous.clone(),
                 )
             })
@@ -492,6 +499,7 @@ fn whole_stage_candidates(
             match found.as_slice() {
                 [one] => rows.push((*one).clone()),
                 [] => plan.refusals.push(Refusal {
+                    target: None,
                     gate: Gate::PreviousStage,
                     component: name.clone(),
                     version: "-".into(),
@@ -505,6 +513,7 @@ fn whole_stage_candidates(
                     ),
                 }),
                 many => plan.refusals.push(Refusal {
+                    target: None,
                     gate: Gate::Exists,
                     component: name.clone(),
                     version: "-".into(),
@@ -541,6 +550,7 @@ fn rollback_target(
     plan: &mut Plan,
 ) -> Result<Vec<(ComponentPath, Version)>> {
     let refuse = |c: &str, v: &str, message: String, help: String| Refusal {
+        target: ComponentPath::parse(c).ok(),
         gate: Gate::History,
         component: c.to_owned(),
         version: v.to_owned(),
@@ -552,6 +562,7 @@ fn rollback_target(
         Ok(c) => c,
         Err(berth_model::Error::NotFound { hint, .. }) => {
             plan.refusals.push(Refusal {
+                target: None,
                 gate: Gate::Exists,
                 component: component.to_owned(),
                 version: to.unwrap_or("-").to_owned(),

@@ -184,9 +184,22 @@ fn a_promotion_writes_the_domain_file_and_a_chained_record() {
     );
     let events = o.events(&approved);
     assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert!(e.landed());
     assert_eq!(
-        events[0].summary(),
-        "✅ cloud/prod: cloud/dmp/ms-ingestion 1.0.2 by ci-bot (approved by priya.k)"
+        (
+            e.component.as_str(),
+            e.version.as_ref().map(ToString::to_string).as_deref()
+        ),
+        ("cloud/dmp/ms-ingestion", Some("1.0.2"))
+    );
+    assert_eq!(
+        (e.domain.as_str(), e.environment.as_str()),
+        ("cloud", "prod")
+    );
+    assert_eq!(
+        (e.actor.as_str(), e.approvals.as_slice()),
+        ("ci-bot", &["priya.k".to_owned()][..])
     );
     let repo = f.repo();
     for (d, e) in [("cloud", "staging"), ("cloud", "prod")] {
@@ -958,9 +971,11 @@ fn events_for_refusals_name_the_gate() {
     let events = o.events(&bot);
     assert_eq!(events.len(), 1);
     assert!(!events[0].landed());
+    let r = events[0].refused.as_ref().expect("refused");
+    assert_eq!(events[0].component.as_str(), "cloud/dmp/ms-ingestion");
     assert_eq!(
-        events[0].summary(),
-        "⛔ cloud/staging: cloud/dmp/ms-ingestion 1.0.2 refused by gate dependencies: after the change, cloud/dmp/ms-ingestion 1.0.2 needs `common-utils >=1.2.0`: cloud/staging does not run core/platform/common-utils"
+        r.message,
+        "after the change, cloud/dmp/ms-ingestion 1.0.2 needs `common-utils >=1.2.0`: cloud/staging does not run core/platform/common-utils"
     );
     let json = serde_json::to_value(&events[0]).expect("serializes");
     assert_eq!(json["refused"]["gate"], "dependencies");

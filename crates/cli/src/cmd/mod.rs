@@ -96,19 +96,18 @@ pub fn notify_quietly(repo: &Repository, event: &berth_notify::Event) {
 pub fn promotion_notification(
     ev: &berth_promote::PromotionEvent,
     pipeline_url: Option<&str>,
-) -> Option<berth_notify::Event> {
+) -> berth_notify::Event {
     use berth_notify::{Event, EventKind};
     let kind = match (&ev.refused, ev.action) {
         (Some(_), _) => EventKind::PromotionRefused,
         (None, berth_model::AuditAction::Promote) => EventKind::Promoted,
         (None, berth_model::AuditAction::Rollback) => EventKind::RolledBack,
     };
-    let component = berth_model::ComponentPath::parse(&ev.component).ok()?;
-    let mut event = Event::new(kind, component)
+    let mut event = Event::new(kind, ev.component.clone())
         .with_stage(ev.domain.clone(), ev.environment.clone())
         .with_actor(ev.actor.clone());
-    if let Ok(v) = berth_model::Version::parse(&ev.version) {
-        event = event.with_version(v);
+    if let Some(v) = &ev.version {
+        event = event.with_version(v.clone());
     }
     let detail = match (&ev.refused, &ev.reason) {
         (Some(r), _) => Some(format!("{r}")),
@@ -121,5 +120,5 @@ pub fn promotion_notification(
     if let Some(u) = pipeline_url {
         event = event.with_pipeline_url(u);
     }
-    Some(event)
+    event
 }

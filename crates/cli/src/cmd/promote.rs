@@ -113,9 +113,8 @@ pub(super) fn run_request(
     };
     if !dry_run {
         for ev in outcome.events(cx) {
-            if let Some(event) = super::promotion_notification(&ev, cx.pipeline_url.as_deref()) {
-                super::notify_quietly(repo, &event);
-            }
+            let event = super::promotion_notification(&ev, cx.pipeline_url.as_deref());
+            super::notify_quietly(repo, &event);
         }
     }
     let plan = &outcome.plan;
