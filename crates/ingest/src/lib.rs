@@ -57,14 +57,14 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use berth_formats::{DebInfo, Destination, FileDigest, FormatError, ImageInfo, Progress};
+use berth_formats::FormatError;
 use berth_model::checks::{self, Problem};
 use berth_model::journal::Intent;
 use berth_model::repo::load_metadata_limited;
 use berth_model::store::WorkDir;
 use berth_model::{
-    Arch, Checked, ComponentPath, DebFields, FileEntry, Finding, Format, Layout, Manifest,
-    Metadata, Repository, Sha256Digest, Timestamp, Verdict, Version, yaml,
+    ComponentPath, Finding, Format, Layout, Manifest, Metadata, Repository, Timestamp, Verdict,
+    Version, yaml,
 };
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -272,14 +272,14 @@ impl From<io::Error> for AddError {
 /// Progress of the bytes read, per artifact: (file, bytes so far, total bytes).
 pub type ProgressFn<'a> = &'a (dyn Fn(&Utf8Path, u64, u64) + Sync);
 
-/// One format ready to move into place.
-struct Staged {
-    format: Format,
-    dir: Utf8PathBuf,
-    manifest: Manifest,
-    archs: Vec<Arch>,
-    what: &'static str,
-}
+mod ledger;
+mod mover;
+mod stage;
+
+pub use stage::set_digest;
+
+use mover::{Mover, sweep_stale};
+use stage::{stage_debs, stage_docker, stage_generic, sync_tree, write_new};
 
 /// Adds artifacts to a repository (see the crate docs for the guarantees).
 pub fn add(
@@ -340,32 +340,16 @@ fn add_staged(
     mover: &mut Mover,
     progress: ProgressFn<'_>,
 ) -> Result<AddOutcome, AddError> {
-    // Each format is staged in `<work>/version/<format>/`: for a new version that directory
-    // is renamed into the tree as a whole, with metadata.yaml.
-    let new_version = work.abs.join("version");
-    let new_version_rel = work.rel.join("version");
-    fs_err::create_dir_all(&new_version)?;
-
     // 1. Read every artifact once, copying or moving it into the work directory (no lock
     //    needed: nothing in the tree changes yet).
-    let mut staged = Vec::new();
-    if let Some(src) = &req.docker {
-        staged.push(stage_docker(req, src, &new_version, mover, progress)?);
-    }
-    if !req.debs.is_empty() {
-        staged.push(stage_debs(req, &new_version, mover, progress)?);
-    }
-    if !req.generic.is_empty() {
-        staged.push(stage_generic(req, &new_version, mover, progress)?);
-    }
+    let staged = stage_all(req, work, mover, progress)?;
 
     // 2. Under the lock: finish what killed writers left, decide, check, move into place,
     //    update the index.
     let lock = repo.lock()?;
     sweep_stale(repo, Some(&work.abs));
     berth_index::recover(repo, &lock, verdict)?;
-    let c = &req.component;
-    let v = &req.version;
+    let (c, v) = (&req.component, &req.version);
     repo.check_placement(c)?;
     let version_rel = Layout::version_dir(c, v);
     let version_exists = repo.has_version(c, v)?;
@@ -379,28 +363,8 @@ fn add_staged(
             .into(),
         ));
     }
-
     let (metadata, metadata_text, metadata_file) = resolve_metadata(repo, req, version_exists)?;
-    let meta_rel = Layout::metadata_path(c, v);
-    let mut problems = checks::name_mismatch(&metadata, c);
-    problems.extend(checks::invalid_values(&metadata));
-    problems.extend(checks::against_config(&metadata, repo.config()));
-    problems.extend(checks::unknown_keys(&metadata));
-    for s in &staged {
-        problems.extend(checks::arch_mismatch(
-            &metadata,
-            repo.config(),
-            &s.archs,
-            s.what,
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(AddError::Metadata {
-            file: metadata_file,
-            problems,
-        });
-    }
-
+    check_metadata(repo, c, &metadata, metadata_file, &staged)?;
     let mut outcome = AddOutcome {
         component: c.clone(),
         version: v.clone(),
@@ -410,7 +374,113 @@ fn add_staged(
         copied: Vec::new(),
         findings: Vec::new(),
     };
-    // Which formats are new, which are identical retries, which are refused.
+    let to_move = new_formats(repo, c, v, staged, &mut outcome)?;
+
+    // Every path this add writes is checked before the first change, so a refusal (a link
+    // where `index/` should be) leaves the tree as it was.
+    let meta_rel = Layout::metadata_path(c, v);
+    repo.store().check_writable(&Layout::components_index())?;
+    repo.store().check_writable(&meta_rel)?;
+    for (_, target) in &to_move {
+        repo.store().check_writable(target)?;
+    }
+    // The index row is recomputed even when nothing new is stored: a retried add finishes
+    // what a killed one left (the journal says so too).
+    let pending = repo.journal_begin(
+        &lock,
+        &Intent::IndexRows {
+            components: vec![c.clone()],
+        },
+    )?;
+    // Files handed over by a move: where each goes, so that a retry of this command (if it
+    // is killed from here on) finds them.
+    let new_version = work.abs.join("version");
+    ledger::record(repo, &lock, &mover.moved, &new_version, &version_rel);
+    let commit = Commit {
+        repo,
+        lock: &lock,
+        staged_rel: work.rel.join("version"),
+        staged_abs: new_version,
+        version_rel,
+    };
+    outcome.metadata_written = if version_exists {
+        commit.extend_existing(&meta_rel, &metadata_text, &to_move)?
+    } else {
+        commit.new_version(&metadata_text)?
+    };
+    for (s, _) in to_move {
+        outcome
+            .formats
+            .push((s.format, FormatStatus::Added, s.manifest));
+    }
+    outcome.formats.sort_by(|a, b| a.0.cmp(&b.0));
+
+    // 3. The component's row of the index, with the same code as `berth index`.
+    update_index(repo, &lock, verdict, &mut outcome)?;
+    repo.journal_done(&lock, &pending)?;
+    Ok(outcome)
+}
+
+/// Every format of the request, staged in `<work>/version/<format>/`: for a new version
+/// that directory is renamed into the tree as a whole, with metadata.yaml.
+fn stage_all(
+    req: &AddRequest,
+    work: &WorkDir,
+    mover: &mut Mover,
+    progress: ProgressFn<'_>,
+) -> Result<Vec<stage::Staged>, AddError> {
+    let new_version = work.abs.join("version");
+    fs_err::create_dir_all(&new_version)?;
+    let mut staged = Vec::new();
+    if let Some(src) = &req.docker {
+        staged.push(stage_docker(req, src, &new_version, mover, progress)?);
+    }
+    if !req.debs.is_empty() {
+        staged.push(stage_debs(req, &new_version, mover, progress)?);
+    }
+    if !req.generic.is_empty() {
+        staged.push(stage_generic(req, &new_version, mover, progress)?);
+    }
+    Ok(staged)
+}
+
+/// The metadata against the path, the config and the artifacts: the add is refused with
+/// every problem at once.
+fn check_metadata(
+    repo: &Repository,
+    c: &ComponentPath,
+    metadata: &Metadata,
+    file: Utf8PathBuf,
+    staged: &[stage::Staged],
+) -> Result<(), AddError> {
+    let mut problems = checks::name_mismatch(metadata, c);
+    problems.extend(checks::invalid_values(metadata));
+    problems.extend(checks::against_config(metadata, repo.config()));
+    problems.extend(checks::unknown_keys(metadata));
+    for s in staged {
+        problems.extend(checks::arch_mismatch(
+            metadata,
+            repo.config(),
+            &s.archs,
+            s.what,
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AddError::Metadata { file, problems })
+    }
+}
+
+/// Which staged formats are new (with where each goes); identical retries are noted in
+/// `outcome`, different bytes for a stored format refuse the add.
+fn new_formats(
+    repo: &Repository,
+    c: &ComponentPath,
+    v: &Version,
+    staged: Vec<stage::Staged>,
+    outcome: &mut AddOutcome,
+) -> Result<Vec<(stage::Staged, Utf8PathBuf)>, AddError> {
     let mut to_move = Vec::new();
     for s in staged {
         let target = Layout::format_dir(c, v, &s.format);
@@ -427,59 +497,70 @@ fn add_staged(
             to_move.push((s, target));
         }
     }
+    Ok(to_move)
+}
 
-    // Every path this add writes is checked before the first change, so a refusal (a link
-    // where `index/` should be) leaves the tree as it was.
-    repo.store().check_writable(&Layout::components_index())?;
-    repo.store().check_writable(&meta_rel)?;
-    for (_, target) in &to_move {
-        repo.store().check_writable(target)?;
+/// Moving staged files into the tree, under the lock.
+struct Commit<'a> {
+    repo: &'a Repository,
+    lock: &'a berth_model::StoreLock,
+    /// The staged version directory, relative to the root and absolute.
+    staged_rel: Utf8PathBuf,
+    staged_abs: Utf8PathBuf,
+    /// Where the version goes.
+    version_rel: Utf8PathBuf,
+}
+
+impl Commit<'_> {
+    /// A new version: metadata and formats in one directory, one rename. Returns true (the
+    /// metadata was written).
+    fn new_version(&self, metadata_text: &str) -> Result<bool, AddError> {
+        write_new(
+            &self.staged_abs.join("metadata.yaml"),
+            metadata_text.as_bytes(),
+        )?;
+        sync_tree(&self.staged_abs)?;
+        self.repo
+            .store()
+            .rename(self.lock, &self.staged_rel, &self.version_rel, false)?;
+        Ok(true)
     }
-    // The index row is recomputed even when nothing new is stored: a retried add finishes
-    // what a killed one left (the journal says so too).
-    let pending = repo.journal_begin(
-        &lock,
-        &Intent::IndexRows {
-            components: vec![c.clone()],
-        },
-    )?;
-    // Files handed over by a move: where each goes, so that a retry of this command (if it
-    // is killed from here on) finds them.
-    ledger::record(
-        repo,
-        &lock,
-        &mover.moved,
-        &work.abs.join("version"),
-        &version_rel,
-    );
-    if !version_exists {
-        // A new version: metadata + formats in one directory (every staged format is new),
-        // one rename.
-        write_new(&new_version.join("metadata.yaml"), metadata_text.as_bytes())?;
-        sync_tree(&new_version)?;
-        repo.store()
-            .rename(&lock, &new_version_rel, &version_rel, false)?;
-        outcome.metadata_written = true;
-    } else {
-        if !repo.store().exists(&meta_rel) {
-            repo.store()
-                .create_new(&lock, &meta_rel, metadata_text.as_bytes())?;
-            outcome.metadata_written = true;
+
+    /// New formats of an existing version, each renamed into place (and its metadata when
+    /// it had none). Returns true when the metadata was written.
+    fn extend_existing(
+        &self,
+        meta_rel: &Utf8Path,
+        metadata_text: &str,
+        to_move: &[(stage::Staged, Utf8PathBuf)],
+    ) -> Result<bool, AddError> {
+        let mut written = false;
+        if !self.repo.store().exists(meta_rel) {
+            self.repo
+                .store()
+                .create_new(self.lock, meta_rel, metadata_text.as_bytes())?;
+            written = true;
         }
-        for (s, target) in &to_move {
+        for (s, target) in to_move {
             sync_tree(&s.dir)?;
-            let staged_rel = new_version_rel.join(s.format.as_str());
-            repo.store().rename(&lock, &staged_rel, target, false)?;
+            let staged_rel = self.staged_rel.join(s.format.as_str());
+            self.repo
+                .store()
+                .rename(self.lock, &staged_rel, target, false)?;
         }
+        Ok(written)
     }
-    for (s, _) in to_move {
-        outcome
-            .formats
-            .push((s.format, FormatStatus::Added, s.manifest));
-    }
-    outcome.formats.sort_by(|a, b| a.0.cmp(&b.0));
+}
 
-    // 3. The component's row of the index, with the same code as `berth index`.
+/// The component's row of the index (and those of components waiting on it), and what
+/// keeps the version from being latest when it is not.
+fn update_index(
+    repo: &Repository,
+    lock: &berth_model::StoreLock,
+    verdict: &dyn Verdict,
+    outcome: &mut AddOutcome,
+) -> Result<(), AddError> {
+    let (c, v) = (&outcome.component, &outcome.version);
     let mut index = berth_index::read(repo)?.unwrap_or_default();
     let opts = berth_index::IndexOptions::from_config(repo.config());
     let mut changed = false;
@@ -496,14 +577,12 @@ fn add_staged(
         }
     }
     if changed {
-        berth_index::write(repo, &lock, &index)?;
+        berth_index::write(repo, lock, &index)?;
     }
-    // What keeps the version from being latest, if it is not.
     if index.latest(c.as_str()) != Some(v) {
         outcome.findings = verdict.findings(c, v)?;
     }
-    repo.journal_done(&lock, &pending)?;
-    Ok(outcome)
+    Ok(())
 }
 
 /// The refusal of different bytes for a stored format: the digests that differ, so the
@@ -646,606 +725,7 @@ fn resolve_metadata(
     }
 }
 
-fn file_name(src: &Utf8Path) -> Result<String, AddError> {
-    src.file_name().map(str::to_owned).ok_or_else(|| {
-        AddError::from(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{src} names no file"),
-        ))
-    })
-}
-
-/// The journal of a work directory: one JSON line `[source, staged]` per moved file (the
-/// source absolute, the staged path relative to the work directory), written before the
-/// rename, so that the sweep can put back the files of a killed add.
-const MOVE_JOURNAL: &str = "moved.jsonl";
-
-/// How one add gets its artifact files into its work directory ([`Transfer`]), and what it
-/// moved there.
-struct Mover {
-    transfer: Transfer,
-    /// Sources of this request that an earlier `add --move` handed over (the ledger): where
-    /// each is stored now (absolute).
-    handed_over: BTreeMap<Utf8PathBuf, Utf8PathBuf>,
-    /// The add's work directory.
-    work: Utf8PathBuf,
-    /// (source, staged), both absolute, in the order moved.
-    moved: Vec<(Utf8PathBuf, Utf8PathBuf)>,
-    /// Files copied although a move was asked for, and why.
-    copied: Vec<(Utf8PathBuf, String)>,
-}
-
-/// `berth_formats::ingest_*`.
-type ReadOnce<T> = fn(&Utf8Path, Destination<'_>, Progress<'_>) -> Result<T, FormatError>;
-
-impl Mover {
-    /// Puts `src` at `staged` (a new path in the work directory) and reads it once with
-    /// `read`: copying it there, or, for [`Transfer::Move`], renaming it there first and
-    /// reading it in place. A file that cannot be renamed is copied (see the crate docs).
-    fn take<T>(
-        &mut self,
-        src: &Utf8Path,
-        staged: &Utf8Path,
-        progress: ProgressFn<'_>,
-        read: ReadOnce<T>,
-    ) -> Result<T, AddError> {
-        if self.transfer == Transfer::Move
-            && std::fs::symlink_metadata(src).is_err()
-            && let Some(stored) = self.handed_over.get(src).cloned()
-        {
-            // A retried `add --move` whose first run handed this file over and was killed
-            // before it could say so: read the stored copy (the add then finds identical
-            // content and changes nothing).
-            let total = fs_err::metadata(&stored)?.len();
-            let p = move |n| progress(src, n, total);
-            return Ok(read(&stored, Destination::CopyTo(staged), Some(&p))?);
-        }
-        let total = fs_err::metadata(src)?.len();
-        let p = move |n| progress(src, n, total);
-        if self.transfer == Transfer::Move {
-            match self.move_in(src, staged)? {
-                None => {
-                    return Ok(read(
-                        staged,
-                        Destination::InPlace { shown_as: src },
-                        Some(&p),
-                    )?);
-                }
-                Some(why) => self.copied.push((src.to_owned(), why)),
-            }
-        }
-        Ok(read(src, Destination::CopyTo(staged), Some(&p))?)
-    }
-
-    /// Renames `src` to `staged`; `Some(why)` when it must be copied instead.
-    fn move_in(&mut self, src: &Utf8Path, staged: &Utf8Path) -> Result<Option<String>, AddError> {
-        let meta = fs_err::symlink_metadata(src)?;
-        if meta.file_type().is_symlink() {
-            return Ok(Some("it is a symbolic link".to_owned()));
-        }
-        if !meta.is_file() {
-            return Ok(Some("it is not a regular file".to_owned()));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt as _;
-            if meta.nlink() > 1 {
-                return Ok(Some(format!(
-                    "it has {} hard links, through which it could still change",
-                    meta.nlink()
-                )));
-            }
-        }
-        let source = Utf8PathBuf::try_from(std::path::absolute(src)?)
-            .map_err(|e| io::Error::other(format!("{src}: {e}")))?;
-        self.journal(&source, staged)?;
-        match std::fs::rename(src, staged) {
-            Ok(()) => {
-                self.moved.push((source, staged.to_owned()));
-                Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => Ok(Some(
-                "it is on another filesystem than the repository".to_owned(),
-            )),
-            Err(e) => Err(io::Error::new(
-                e.kind(),
-                format!("moving {src} into the repository ({staged}): {e}"),
-            )
-            .into()),
-        }
-    }
-
-    /// Records a move in the work directory's journal, before it happens.
-    fn journal(&self, source: &Utf8Path, staged: &Utf8Path) -> Result<(), AddError> {
-        use std::io::Write as _;
-        let rel = staged.strip_prefix(&self.work).unwrap_or(staged);
-        let line = serde_json::to_string(&[source.as_str(), rel.as_str()])
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        let path = self.work.join(MOVE_JOURNAL);
-        let mut f = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        f.write_all(format!("{line}\n").as_bytes())?;
-        Ok(())
-    }
-
-    /// Puts back every moved file still in the work directory, last moved first; returns
-    /// those that could not be.
-    fn put_back(&self) -> Vec<Unrestored> {
-        self.moved
-            .iter()
-            .rev()
-            .filter_map(|(source, staged)| put_back(staged, source))
-            .collect()
-    }
-}
-
-/// Puts `staged` back at `source` unless it is no longer there (it entered the tree, or
-/// was never moved). Never replaces what now has the path `source`.
-fn put_back(staged: &Utf8Path, source: &Utf8Path) -> Option<Unrestored> {
-    let missing = |p: &Utf8Path| matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == io::ErrorKind::NotFound);
-    if missing(staged) {
-        return None;
-    }
-    if berth_model::store::same_file(staged, source) {
-        // Put back already (by an add killed before it removed the second name).
-        let _ = std::fs::remove_file(staged);
-        return None;
-    }
-    // link(2) refuses to replace an existing path; where hard links are not supported, a
-    // rename after checking that the path is free.
-    let done = match std::fs::hard_link(staged, source) {
-        Ok(()) => {
-            // A leftover second name in the work directory goes with the directory.
-            let _ = std::fs::remove_file(staged);
-            Ok(())
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
-            e.kind(),
-            "something else has taken that path since",
-        )),
-        Err(_) if missing(source) => std::fs::rename(staged, source).map_err(|r| {
-            if r.kind() == io::ErrorKind::NotFound {
-                io::Error::new(r.kind(), "its directory is gone")
-            } else {
-                r
-            }
-        }),
-        Err(e) => Err(e),
-    };
-    done.err().map(|e| Unrestored {
-        source: source.to_owned(),
-        kept_at: staged.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-/// Puts back the files a killed add had moved into `work` (its journal); returns those
-/// that could not be.
-fn put_back_journal(work: &Utf8Path) -> Vec<Unrestored> {
-    let Ok(text) = fs_err::read_to_string(work.join(MOVE_JOURNAL)) else {
-        return Vec::new();
-    };
-    text.lines()
-        // A line cut short by the kill was never followed by its rename.
-        .filter_map(|l| serde_json::from_str::<[Utf8PathBuf; 2]>(l).ok())
-        .collect::<Vec<_>>()
-        .iter()
-        .rev()
-        .filter_map(|[source, rel]| put_back(&work.join(rel), source))
-        .collect()
-}
-
-fn stage_docker(
-    req: &AddRequest,
-    src: &Utf8Path,
-    work: &Utf8Path,
-    mover: &mut Mover,
-    progress: ProgressFn<'_>,
-) -> Result<Staged, AddError> {
-    let dir = work.join(Format::DOCKER);
-    fs_err::create_dir_all(&dir)?;
-    let dest = dir.join("image.tar");
-    let info: ImageInfo = mover.take(src, &dest, progress, berth_formats::ingest_image)?;
-    let manifest = Manifest {
-        format: Checked::Valid(Format::docker()),
-        version: Checked::Valid(req.version.clone()),
-        base_image: info.base_image.clone().or_else(|| req.base_image.clone()),
-        sha256: Checked::Valid(info.digest),
-        built_at: info.created.map(Checked::Valid),
-        labels: info.labels.clone(),
-        image_id: Some(Checked::Valid(info.image_id)),
-        platforms: info
-            .platforms
-            .iter()
-            .map(|p| match &p.variant {
-                Some(var) => format!("{}/{}/{var}", p.os, p.architecture),
-                None => format!("{}/{}", p.os, p.architecture),
-            })
-            .collect(),
-        deb: None,
-        files: vec![entry("image.tar", &info.file)],
-    };
-    write_manifest(&dir, &manifest)?;
-    Ok(Staged {
-        format: Format::docker(),
-        dir,
-        manifest,
-        archs: info
-            .platforms
-            .iter()
-            .map(|p| p.architecture.clone())
-            .collect(),
-        what: "image",
-    })
-}
-
-fn stage_debs(
-    req: &AddRequest,
-    work: &Utf8Path,
-    mover: &mut Mover,
-    progress: ProgressFn<'_>,
-) -> Result<Staged, AddError> {
-    let dir = work.join(Format::DEB);
-    fs_err::create_dir_all(&dir)?;
-    let mut infos: BTreeMap<String, DebInfo> = BTreeMap::new();
-    for src in &req.debs {
-        let name = file_name(src)?;
-        if infos.contains_key(&name) {
-            return Err(AddError::DuplicateName {
-                format: Format::deb(),
-                name,
-            });
-        }
-        let info = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_deb)?;
-        infos.insert(name, info);
-    }
-    let files: Vec<FileEntry> = infos.iter().map(|(n, i)| entry(n, &i.file)).collect();
-    let first = infos.values().next().ok_or(AddError::NoArtifacts)?;
-    let deb = DebFields {
-        package: first.package.clone(),
-        version: first.version.clone(),
-        architecture: first.architecture.to_string(),
-        depends: first.depends.clone(),
-        installed_size: first.installed_size,
-    };
-    let manifest = file_set_manifest(Format::deb(), &req.version, files, Some(deb));
-    write_manifest(&dir, &manifest)?;
-    Ok(Staged {
-        format: Format::deb(),
-        dir,
-        manifest,
-        archs: infos.values().map(|i| i.architecture.clone()).collect(),
-        what: "package",
-    })
-}
-
-fn stage_generic(
-    req: &AddRequest,
-    work: &Utf8Path,
-    mover: &mut Mover,
-    progress: ProgressFn<'_>,
-) -> Result<Staged, AddError> {
-    let dir = work.join(Format::GENERIC);
-    fs_err::create_dir_all(&dir)?;
-    let mut files = Vec::new();
-    for src in &req.generic {
-        let name = file_name(src)?;
-        if name == berth_model::layout::MANIFEST_FILE
-            || files.iter().any(|f: &FileEntry| f.path == name)
-        {
-            return Err(AddError::DuplicateName {
-                format: Format::generic(),
-                name,
-            });
-        }
-        let d = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_file)?;
-        files.push(entry(&name, &d));
-    }
-    files.sort();
-    let manifest = file_set_manifest(Format::generic(), &req.version, files, None);
-    write_manifest(&dir, &manifest)?;
-    Ok(Staged {
-        format: Format::generic(),
-        dir,
-        manifest,
-        archs: Vec::new(),
-        what: "files",
-    })
-}
-
-/// The manifest of a deb or generic format: files, and the digest of the set.
-fn file_set_manifest(
-    format: Format,
-    version: &Version,
-    files: Vec<FileEntry>,
-    deb: Option<DebFields>,
-) -> Manifest {
-    Manifest {
-        format: Checked::Valid(format),
-        version: Checked::Valid(version.clone()),
-        base_image: None,
-        sha256: Checked::Valid(set_digest(&files)),
-        built_at: None,
-        labels: BTreeMap::new(),
-        image_id: None,
-        platforms: Vec::new(),
-        deb,
-        files,
-    }
-}
-
-fn entry(name: &str, d: &FileDigest) -> FileEntry {
-    FileEntry {
-        path: name.to_owned(),
-        size: d.size,
-        sha256: Checked::Valid(d.sha256),
-    }
-}
-
-/// The `sha256` of a deb or generic format ([`Sha256Digest::of_set`]).
-pub fn set_digest(files: &[FileEntry]) -> Sha256Digest {
-    Sha256Digest::of_set(
-        files
-            .iter()
-            .filter_map(|f| Some((f.path.as_str(), *f.sha256.get()?))),
-    )
-    .unwrap_or_else(|| Sha256Digest::of(b""))
-}
-
-fn write_manifest(dir: &Utf8Path, m: &Manifest) -> Result<(), AddError> {
-    let text = yaml::to_canonical(m).map_err(|source| {
-        AddError::Repo(berth_model::Error::Render {
-            file: dir.join("manifest.yaml"),
-            source,
-        })
-    })?;
-    write_new(&dir.join("manifest.yaml"), text.as_bytes())
-}
-
-fn write_new(path: &Utf8Path, data: &[u8]) -> Result<(), AddError> {
-    berth_model::store::atomic_write(path, data, false)?;
-    Ok(())
-}
-
-/// fsyncs every directory below `dir` (artifacts are fsynced when read: the copy, or a
-/// moved file in place).
-fn sync_tree(dir: &Utf8Path) -> Result<(), AddError> {
-    for e in fs_err::read_dir(dir)? {
-        let e = e?;
-        if e.file_type()?.is_dir() {
-            let p = Utf8PathBuf::from_path_buf(e.path())
-                .map_err(|p| io::Error::other(format!("{} is not UTF-8", p.display())))?;
-            sync_tree(&p)?;
-        }
-    }
-    berth_model::store::sync_dir(dir)?;
-    Ok(())
-}
-
-/// Removes work directories of adds whose process died (no process holds their `.alive`
-/// lock), after putting back the files they had moved in; a directory holding files that
-/// cannot go back is kept. `keep` is the caller's own work directory. Called under the
-/// writer lock.
-fn sweep_stale(repo: &Repository, keep: Option<&Utf8Path>) {
-    let Some(root) = repo.store().local_root() else {
-        return;
-    };
-    let tmp_root = root.join(berth_model::store::TMP_DIR);
-    let Ok(entries) = repo
-        .store()
-        .list(Utf8Path::new(berth_model::store::TMP_DIR))
-    else {
-        return;
-    };
-    for e in entries {
-        if !e.is_dir || !e.name.starts_with("add-") {
-            continue;
-        }
-        let dir = tmp_root.join(&e.name);
-        if Some(dir.as_path()) == keep || !WorkDir::is_abandoned(&dir) {
-            continue;
-        }
-        // Files a killed `--move` had taken go back first.
-        if put_back_journal(&dir).is_empty() {
-            let _ = std::fs::remove_dir_all(dir.as_std_path());
-        }
-    }
-}
-
-/// The ledger of files handed over by `add --move`: `.berth/moved/<sha256 of the source
-/// path>.json` holding the source and where it went in the tree. A retry of an add that was
-/// killed after its files entered the tree finds them through it. Entries older than a week
-/// are pruned.
-mod ledger {
-    use std::collections::BTreeMap;
-
-    use berth_model::{Repository, Sha256Digest, StoreLock};
-    use camino::{Utf8Path, Utf8PathBuf};
-    use serde::{Deserialize, Serialize};
-
-    use super::AddRequest;
-
-    const DIR: &str = ".berth/moved";
-    const KEEP_SECS: u64 = 7 * 24 * 3600;
-
-    #[derive(Serialize, Deserialize)]
-    struct Entry {
-        source: Utf8PathBuf,
-        target: Utf8PathBuf,
-        at: u64,
-    }
-
-    fn now() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
-
-    fn file_of(source: &Utf8Path) -> Utf8PathBuf {
-        Utf8Path::new(DIR).join(format!(
-            "{}.json",
-            Sha256Digest::of(source.as_str().as_bytes()).hex()
-        ))
-    }
-
-    /// Records where the moved files (source, staged absolute path below `staged_root`) go:
-    /// `version_rel` in the tree. Best effort: a ledger that cannot be written only costs a
-    /// retry its shortcut.
-    pub(super) fn record(
-        repo: &Repository,
-        lock: &StoreLock,
-        moved: &[(Utf8PathBuf, Utf8PathBuf)],
-        staged_root: &Utf8Path,
-        version_rel: &Utf8Path,
-    ) {
-        prune(repo, lock);
-        for (source, staged) in moved {
-            let Ok(tail) = staged.strip_prefix(staged_root) else {
-                continue;
-            };
-            let e = Entry {
-                source: source.clone(),
-                target: version_rel.join(tail),
-                at: now(),
-            };
-            if let Ok(bytes) = serde_json::to_vec(&e) {
-                let _ = repo.store().write_atomic(lock, &file_of(source), &bytes);
-            }
-        }
-    }
-
-    /// The sources of `req` that no longer exist and that the ledger says were handed over
-    /// into files that are still stored (regular files of the tree): source → stored file.
-    pub(super) fn handed_over(
-        repo: &Repository,
-        req: &AddRequest,
-    ) -> BTreeMap<Utf8PathBuf, Utf8PathBuf> {
-        let mut out = BTreeMap::new();
-        let sources = req.docker.iter().chain(&req.debs).chain(&req.generic);
-        for src in sources {
-            if std::fs::symlink_metadata(src).is_ok() {
-                continue;
-            }
-            let Ok(abs) = std::path::absolute(src) else {
-                continue;
-            };
-            let Ok(abs) = Utf8PathBuf::try_from(abs) else {
-                continue;
-            };
-            let Some(e) = repo
-                .store()
-                .read(&file_of(&abs), 1 << 16)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
-            else {
-                continue;
-            };
-            let stored = matches!(
-                repo.store().stat(&e.target),
-                Ok(Some(m)) if m.kind == berth_model::store::EntryKind::File
-            );
-            if e.source == abs && stored {
-                out.insert(src.clone(), repo.path(&e.target));
-            }
-        }
-        out
-    }
-
-    fn prune(repo: &Repository, lock: &StoreLock) {
-        let Ok(entries) = repo.store().list(Utf8Path::new(DIR)) else {
-            return;
-        };
-        let cutoff = now().saturating_sub(KEEP_SECS);
-        for e in entries {
-            let rel = Utf8Path::new(DIR).join(&e.name);
-            let old = repo
-                .store()
-                .read(&rel, 1 << 16)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
-                .is_none_or(|x| x.at < cutoff);
-            if old {
-                let _ = repo.store().remove(lock, &rel);
-            }
-        }
-    }
-}
-
 /// The built_at of a manifest as a timestamp, when valid (for callers that report it).
 pub fn built_at(m: &Manifest) -> Option<Timestamp> {
     m.built_at.as_ref().and_then(|b| b.get().copied())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dir() -> (tempfile::TempDir, Utf8PathBuf) {
-        let t = tempfile::tempdir().expect("tempdir");
-        let p = Utf8PathBuf::from_path_buf(t.path().to_path_buf()).expect("utf-8");
-        (t, p)
-    }
-
-    #[test]
-    fn put_back_restores_and_never_replaces() {
-        let (_t, d) = dir();
-        let (src, staged) = (d.join("src"), d.join("staged"));
-        fs_err::write(&staged, b"moved").expect("write");
-        assert_eq!(put_back(&staged, &src), None);
-        assert_eq!(fs_err::read(&src).expect("back"), b"moved");
-        assert!(!staged.exists());
-        // Nothing to do when the file is no longer staged (it entered the tree).
-        assert_eq!(put_back(&staged, &src), None);
-
-        // The producer wrote a new file at the old path: it is kept, and so is ours.
-        fs_err::write(&staged, b"ours").expect("write");
-        fs_err::write(&src, b"theirs").expect("write");
-        let u = put_back(&staged, &src).expect("not restored");
-        assert_eq!(
-            (u.source.as_path(), u.kept_at.as_path()),
-            (src.as_path(), staged.as_path())
-        );
-        assert_eq!(fs_err::read(&src).expect("theirs"), b"theirs");
-        assert_eq!(fs_err::read(&staged).expect("ours"), b"ours");
-
-        // Already put back by an add killed before it removed the second name.
-        fs_err::remove_file(&src).expect("rm");
-        fs_err::hard_link(&staged, &src).expect("link");
-        assert_eq!(put_back(&staged, &src), None);
-        assert!(!staged.exists());
-        assert_eq!(fs_err::read(&src).expect("back"), b"ours");
-
-        // The source's directory is gone.
-        fs_err::write(&staged, b"x").expect("write");
-        let u = put_back(&staged, &d.join("gone/src")).expect("not restored");
-        assert!(u.reason.contains("directory is gone"), "{}", u.reason);
-    }
-
-    #[test]
-    fn the_journal_puts_back_what_a_killed_add_moved() {
-        let (_t, d) = dir();
-        let work = d.join("add-1-x");
-        fs_err::create_dir_all(work.join("version/generic")).expect("mkdir");
-        let mut m = Mover {
-            handed_over: BTreeMap::new(),
-            transfer: Transfer::Move,
-            work: work.clone(),
-            moved: Vec::new(),
-            copied: Vec::new(),
-        };
-        let src = d.join("build/out.bin");
-        fs_err::create_dir_all(d.join("build")).expect("mkdir");
-        fs_err::write(&src, b"artifact").expect("write");
-        let staged = work.join("version/generic/out.bin");
-        assert_eq!(m.move_in(&src, &staged).expect("move"), None);
-        assert!(!src.exists() && staged.exists());
-        // A half-written last line (the kill came before its rename) is ignored.
-        let mut j = fs_err::read_to_string(work.join(MOVE_JOURNAL)).expect("journal");
-        j.push_str("[\"/nowhere");
-        fs_err::write(work.join(MOVE_JOURNAL), j).expect("write");
-        assert_eq!(put_back_journal(&work), Vec::new());
-        assert_eq!(fs_err::read(&src).expect("back"), b"artifact");
-    }
 }

@@ -28,6 +28,7 @@ pub mod names;
 pub mod policy;
 pub mod repo;
 pub mod schema;
+pub mod stage;
 pub mod store;
 pub mod verdict;
 pub mod yaml;
@@ -43,6 +44,7 @@ pub use ids::{
 };
 pub use layout::{Layout, PathKind};
 pub use repo::{Error, Owner, Repository, Result};
+pub use stage::{Stage, StageError};
 pub use store::{Limits, LocalStore, Store, StoreError, StoreLock};
 pub use verdict::{Finding, Verdict};
 pub use yaml::{Loaded, Node, Pos, YamlError, YamlErrorKind};

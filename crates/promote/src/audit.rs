@@ -32,7 +32,7 @@ use camino::Utf8PathBuf;
 use serde::Serialize;
 
 use crate::Result;
-use crate::stage::Stage;
+use berth_model::Stage;
 
 /// Every record file of a stage, in chain order (sequence number, then name); files
 /// that are not `.yaml` and dot-files (temporary files of a writer) are left out.

@@ -9,8 +9,8 @@ use berth_model::{ComponentPath, Metadata, Repository, Timestamp, Version};
 use serde::Serialize;
 
 use crate::Result;
-use crate::stage::{Stage, read_stage};
 use berth_model::Verdict;
+use berth_model::stage::{Stage, read_stage};
 
 /// One gate. Its [`Gate::id`] is stable: scripts may match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

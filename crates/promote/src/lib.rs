@@ -65,7 +65,6 @@ pub mod audit;
 pub mod event;
 pub mod gates;
 pub mod plan;
-pub mod stage;
 pub mod tag;
 pub mod views;
 
@@ -74,10 +73,10 @@ pub use audit::{
     ChainProblem, LogEntry, LogFilter, RecordFile, log, promoted_by_audit, promoted_in,
     record_files, verify_chain, verify_chain_in,
 };
+pub use berth_model::stage::{Stage, StageError, read_stage};
 pub use event::PromotionEvent;
 pub use gates::{Gate, Refusal};
 pub use plan::{Change, Context, Outcome, Plan, Request, execute, plan};
-pub use stage::{Stage, read_stage};
 pub use tag::PromotionTag;
 pub use views::{Deployed, DiffKind, DiffRow, StageDiff, deployed, stage_diff};
 
@@ -93,28 +92,9 @@ pub enum PromoteError {
     /// Resolving dependencies failed.
     #[error(transparent)]
     Index(#[from] berth_index::IndexError),
-    /// The domain is not declared in `berth.toml`.
-    #[error(
-        "domain `{domain}` is not declared in berth.toml (declared: {known}); add a [domains.{domain}] table with its ladder"
-    )]
-    UnknownDomain {
-        /// The name given.
-        domain: String,
-        /// The declared domains, comma-separated.
-        known: String,
-    },
-    /// The environment is not a rung of the domain's ladder.
-    #[error(
-        "environment `{env}` is not on the ladder of domain `{domain}` ({ladder}); use one of them, or add it to [domains.{domain}] ladder in berth.toml"
-    )]
-    UnknownEnv {
-        /// The domain.
-        domain: String,
-        /// The name given.
-        env: String,
-        /// The ladder, ` → `-separated.
-        ladder: String,
-    },
+    /// The stage is not declared in `berth.toml`.
+    #[error(transparent)]
+    Stage(#[from] berth_model::StageError),
     /// A name given by the user is not valid.
     #[error(transparent)]
     Id(#[from] berth_model::IdError),

@@ -15,8 +15,8 @@ use berth_model::journal::{Intent, PlannedWrite};
 use crate::audit::{self, ChainHead};
 use crate::event::PromotionEvent;
 use crate::gates::{self, Approvals, Candidate, Gate, Refusal};
-use crate::stage::{Stage, read_stage};
 use crate::{PromoteError, Result};
+use berth_model::stage::{Stage, read_stage};
 
 /// Who asks, why, and when: everything a record holds besides the change itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use berth_model::{
     Checked, ComponentPath, DebFields, DomainEntry, DomainIndex, DomainName, EnvName, FileEntry,
     Format, Layout, Manifest, Repository, Version,
 };
-use berth_publish::Stage;
+use berth_publish::Contents;
 use berth_publish::apt::{AptCache, AptOptions};
 use camino::Utf8PathBuf;
 
@@ -66,8 +66,8 @@ fn main() {
     drop(lock);
     std::fs::copy(root.join(&file), work.join("domain-base.yaml")).expect("copy");
 
-    let stage = Stage::load(&repo, &d, &e).expect("stage");
-    let stage1 = Stage::from_entries(d.clone(), e.clone(), entries.clone());
+    let stage = Contents::load(&repo, &d, &e).expect("stage");
+    let stage1 = Contents::from_entries(d.clone(), e.clone(), entries.clone());
     let opts = AptOptions::new("bench");
 
     let mut cache = AptCache::default();

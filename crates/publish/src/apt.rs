@@ -47,7 +47,7 @@ use crate::deb822;
 use crate::fsutil::{self, Placed};
 use crate::sign::SigningKey;
 use crate::xzcat;
-use crate::{PublishError, Result, Stage};
+use crate::{Contents, PublishError, Result};
 
 /// The cache file in the output directory.
 pub const CACHE_FILE: &str = ".berth-publish-cache.json";
@@ -289,7 +289,7 @@ pub struct AptIndex {
 /// to it, and entries the stage no longer runs are dropped from it.
 pub fn apt_index(
     repo: &Repository,
-    stage: &Stage,
+    stage: &Contents,
     cache: &mut AptCache,
     opts: &AptOptions,
 ) -> Result<AptIndex> {
@@ -713,7 +713,7 @@ fn release_date() -> jiff::Timestamp {
 
 fn release_text(
     opts: &AptOptions,
-    stage: &Stage,
+    stage: &Contents,
     architectures: &[String],
     date: jiff::Timestamp,
     files: &[IndexFile],
@@ -793,7 +793,7 @@ pub struct AptReport {
 /// directory wait for each other.
 pub fn publish(
     repo: &Repository,
-    stage: &Stage,
+    stage: &Contents,
     out: Utf8PathBuf,
     opts: &AptOptions,
 ) -> Result<AptReport> {

@@ -29,7 +29,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
-use crate::{Artifact, PublishError, Result, Stage, fsutil};
+use crate::{Artifact, Contents, PublishError, Result, fsutil};
 
 /// The annotation naming an image in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -145,7 +145,7 @@ struct Cache {
 }
 
 /// Publishes the stage's images into the OCI layout `out`.
-pub fn publish_layout(repo: &Repository, stage: &Stage, out: Utf8PathBuf) -> Result<OciReport> {
+pub fn publish_layout(repo: &Repository, stage: &Contents, out: Utf8PathBuf) -> Result<OciReport> {
     fs_err::create_dir_all(out.join("blobs/sha256")).map_err(PublishError::io(&out))?;
     let _lock = crate::apt::lock_dir(&out)?;
     let cache_path = out.join(CACHE_FILE);
