@@ -134,8 +134,11 @@ pub const MAX_SEGMENT_LEN: usize = 100;
 /// Two segments or more, each `[a-z0-9][a-z0-9._-]*` of at most [`MAX_SEGMENT_LEN`] bytes;
 /// never absolute, never `.` or `..`, no segment named `versions`, not starting with
 /// `components`.
+///
+/// Cheap to clone (shared text): a repository walk hands one to every path and version
+/// of the component.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ComponentPath(String);
+pub struct ComponentPath(std::sync::Arc<str>);
 
 impl ComponentPath {
     /// Parses and checks a component path.
@@ -205,7 +208,7 @@ impl ComponentPath {
                 "a component lives in a group: give two segments or more, e.g. `cloud/dmp/ms-ingestion`",
             ));
         }
-        Ok(ComponentPath(s.to_owned()))
+        Ok(ComponentPath(std::sync::Arc::from(s)))
     }
 
     /// The path as text.
@@ -230,7 +233,7 @@ impl ComponentPath {
 
     /// The enclosing group paths, nearest first: `cloud/dmp`, then `cloud`.
     pub fn ancestors(&self) -> impl Iterator<Item = &str> {
-        let s = self.0.as_str();
+        let s: &str = &self.0;
         s.char_indices()
             .filter(|&(_, c)| c == '/')
             .map(move |(i, _)| &s[..i])

@@ -127,7 +127,7 @@ pub struct CachedManifest {
     /// The manifest's size.
     pub len: u64,
     /// Its modification time, nanoseconds since the epoch.
-    pub mtime_ns: i128,
+    pub mtime_ns: i64,
     /// `(path in the format directory, size, sha256 hex)` of every deb it lists.
     pub debs: Vec<(String, u64, String)>,
 }
@@ -305,7 +305,7 @@ pub fn apt_index(
         key: String,
         manifest: Utf8PathBuf,
         dir: Utf8PathBuf,
-        stamp: (u64, i128),
+        stamp: (u64, i64),
         debs: Vec<(String, u64, String)>,
         fresh: bool,
     }

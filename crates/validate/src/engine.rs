@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::artifacts::{self, HashCache};
-use crate::cache::{self, VersionCache};
+use crate::cache::{self, Slot, VersionCache};
 use crate::diagnostic::Diagnostic;
 use crate::registry::Registry;
 use crate::rule::{ComponentCx, FileCx, FileOutcome, PathCx, RepoCx, Rule, Sink, VersionCx};
@@ -247,6 +247,90 @@ pub fn check_version(
     out
 }
 
+/// What the version phase of a run found.
+struct VersionsChecked {
+    /// One summary per version, in the outline's order.
+    summaries: Vec<VersionSummary>,
+    /// The findings of the path, file and version rules.
+    diags: Vec<Diagnostic>,
+    /// How many versions came from the cache.
+    cached: usize,
+    /// How many YAML files the versions have.
+    files: usize,
+}
+
+/// Checks every version of `outline` (in parallel), from the cache where nothing changed,
+/// and writes the cache back.
+fn check_versions(
+    cx: &Context<'_>,
+    early: &[(&dyn Rule, Severity)],
+    outline: &Outline,
+    vcache: VersionCache<'_>,
+    facts: Option<&FactReader<'_>>,
+) -> Result<VersionsChecked, ValidateError> {
+    let vcache = &vcache;
+    let repo = cx.repo;
+    type Rest<'c> = Result<(Vec<Diagnostic>, Slot<'c>, usize), ValidateError>;
+    let one = |c: &ComponentPath, v: &Version, dir: &Option<berth_model::store::Meta>| {
+        if let Some((e, summary, diags, n)) = dir.as_ref().and_then(|m| vcache.get(repo, c, v, m)) {
+            return (summary, Ok((diags, Slot::Kept(e), n)));
+        }
+        let walked = crate::view::walk_dir(
+            repo,
+            &berth_model::Layout::version_dir(c, v),
+            Walk::Into,
+            dir.is_some(),
+        );
+        let paths = match walked {
+            Ok(p) => p,
+            Err(e) => {
+                let none = VersionSummary {
+                    component: c.clone(),
+                    version: v.clone(),
+                    metadata: None,
+                };
+                return (none, Err(e.into()));
+            }
+        };
+        let yaml_files = paths
+            .iter()
+            .filter(|p| {
+                p.problem.is_none()
+                    && matches!(p.kind, PathKind::Metadata(..) | PathKind::Manifest(..))
+            })
+            .count();
+        let probed = dir.map(|m| (m, paths.clone()));
+        let entry = crate::view::load_version_from(repo, c, v, paths, facts);
+        let diags = check_version(cx, early, &entry);
+        let summary = entry.summary();
+        let slot = probed
+            .and_then(|(m, paths)| vcache.entry(c, v, &m, &paths, yaml_files, &summary, &diags))
+            .map_or(Slot::Skip, |e| Slot::New(Box::new(e)));
+        (summary, Ok((diags, slot, yaml_files)))
+    };
+    let (summaries, rest): (Vec<VersionSummary>, Vec<Rest<'_>>) = outline
+        .versions
+        .par_iter()
+        .map(|(c, v, dir)| one(c, v, dir))
+        .unzip();
+    let mut out = VersionsChecked {
+        summaries,
+        diags: Vec::new(),
+        cached: 0,
+        files: 0,
+    };
+    let mut slots = Vec::with_capacity(rest.len());
+    for (r, (c, _, _)) in rest.into_iter().zip(&outline.versions) {
+        let (d, slot, n) = r?;
+        out.diags.extend(d);
+        out.cached += usize::from(matches!(slot, Slot::Kept(_)));
+        out.files += n;
+        slots.push((c, slot));
+    }
+    vcache.save(repo, slots);
+    Ok(out)
+}
+
 /// Validates `repo` with the rules of `registry`.
 pub fn validate(
     repo: &Repository,
@@ -289,55 +373,13 @@ pub fn validate(
     } else {
         VersionCache::disabled()
     };
-    type Checked = (VersionSummary, Vec<Diagnostic>, bool, usize);
-    let results: Vec<Result<Checked, ValidateError>> = outline
-        .versions
-        .par_iter()
-        .map(|(c, v)| {
-            let paths = crate::view::walk_dir(
-                repo,
-                &berth_model::Layout::version_dir(c, v),
-                Walk::Into,
-                use_cache,
-            )?;
-            let yaml_files = paths
-                .iter()
-                .filter(|p| {
-                    p.problem.is_none()
-                        && matches!(p.kind, PathKind::Metadata(..) | PathKind::Manifest(..))
-                })
-                .count();
-            let stamp = use_cache.then(|| cache::stamp(&cx, c, &paths));
-            let racy = use_cache && cache::racy(&paths);
-            if let Some(hit) = stamp.and_then(|s| vcache.get(c, v, &s)) {
-                return Ok((hit.0, hit.1, true, yaml_files));
-            }
-            let entry = crate::view::load_version_from(repo, c, v, paths, facts);
-            let diags = check_version(&cx, &early, &entry);
-            let summary = entry.summary();
-            if let Some(s) = stamp.filter(|_| !racy) {
-                vcache.put(c, v, s, &summary, &diags);
-            }
-            Ok((summary, diags, false, yaml_files))
-        })
-        .collect();
-    let mut summaries = Vec::with_capacity(results.len());
-    let mut version_diags = Vec::new();
-    let mut versions_cached = 0;
-    let mut version_files = 0;
-    for r in results {
-        let (s, d, hit, n) = r?;
-        summaries.push(s);
-        version_diags.extend(d);
-        versions_cached += usize::from(hit);
-        version_files += n;
-    }
-    if use_cache {
-        vcache.save(repo);
-    }
+    // The cache is dropped once the versions are checked: the repository rules need memory.
+    let checked = check_versions(&cx, &early, &outline, vcache, facts)?;
     if opts.verify_artifacts {
-        hashes.save_pruning(repo.root(), versions_cached == 0);
+        hashes.save_pruning(repo.root(), checked.cached == 0);
     }
+    let (summaries, version_diags) = (checked.summaries, checked.diags);
+    let (versions_cached, version_files) = (checked.cached, checked.files);
 
     // 3. Outside the versions: paths, then files.
     let mut diags = run_rules(&early, &outline.paths, |r, p, s| {

@@ -17,7 +17,7 @@ use berth_model::files::{
     AuditRecord, ComponentsIndex, Dependency, DomainIndex, Manifest, Metadata, Ownership,
 };
 use berth_model::layout::{self, Layout, PathKind};
-use berth_model::store::{EntryKind, Meta, StoreError};
+use berth_model::store::{Entry, EntryKind, Meta, StoreError};
 use berth_model::yaml::{Loaded, YamlError, YamlErrorKind};
 use berth_model::{
     Checked, ComponentPath, Config, DomainName, EnvName, Format, Repository, Timestamp, Version,
@@ -133,7 +133,6 @@ impl VersionEntry {
         VersionSummary {
             component: self.component.clone(),
             version: self.version.clone(),
-            dir: self.dir.clone(),
             metadata: self.metadata().map(|(path, m)| MetaSummary::of(path, m)),
         }
     }
@@ -208,8 +207,6 @@ pub struct VersionSummary {
     pub component: ComponentPath,
     /// The version.
     pub version: Version,
-    /// The version directory, relative to the repository root.
-    pub dir: Utf8PathBuf,
     /// Its metadata, when it loaded.
     pub metadata: Option<MetaSummary>,
 }
@@ -456,23 +453,24 @@ pub struct RepoView<'r> {
 pub struct Outline {
     /// Every path outside version directories (version directories themselves included).
     pub paths: Vec<PathEntry>,
-    /// The version directories, sorted by component then version.
-    pub versions: Vec<(ComponentPath, Version)>,
+    /// The version directories, sorted by component then version, each with what `stat`
+    /// said of it when the walk asked.
+    pub versions: Vec<(ComponentPath, Version, Option<Meta>)>,
 }
 
 impl Outline {
     /// Walks the tree down to the version directories (in parallel over directories).
     pub fn walk(repo: &Repository, stat: bool) -> Result<Self, WalkError> {
         let paths = walk_dir(repo, Utf8Path::new(""), Walk::ToVersions, stat)?;
-        let mut versions: Vec<(ComponentPath, Version)> = paths
+        let mut versions: Vec<(ComponentPath, Version, Option<Meta>)> = paths
             .iter()
             .filter(|p| p.problem.is_none())
             .filter_map(|p| match &p.kind {
-                PathKind::VersionDir(c, v) => Some((c.clone(), v.clone())),
+                PathKind::VersionDir(c, v) => Some((c.clone(), v.clone(), p.meta)),
                 _ => None,
             })
             .collect();
-        versions.par_sort_unstable();
+        versions.par_sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         Ok(Outline { paths, versions })
     }
 }
@@ -730,7 +728,20 @@ pub(crate) fn walk_dir(
     let layout = repo.layout();
     let mut out = Vec::new();
     let mut subdirs = Vec::new();
-    for e in repo.store().list(rel)? {
+    let entries: Vec<(Entry, Option<Meta>)> = if stat {
+        repo.store()
+            .list_stat(rel)?
+            .into_iter()
+            .map(|(e, m)| (e, Some(m)))
+            .collect()
+    } else {
+        repo.store()
+            .list(rel)?
+            .into_iter()
+            .map(|e| (e, None))
+            .collect()
+    };
+    for (e, meta) in entries {
         let path = if rel.as_str().is_empty() {
             Utf8PathBuf::from(&e.name)
         } else {
@@ -754,11 +765,6 @@ pub(crate) fn walk_dir(
         if e.is_dir && problem.is_none() && !stop {
             subdirs.push(path.clone());
         }
-        let meta = if stat {
-            repo.store().stat(&path)?
-        } else {
-            None
-        };
         out.push(PathEntry {
             path,
             is_dir: e.is_dir,
@@ -772,6 +778,7 @@ pub(crate) fn walk_dir(
         .par_iter()
         .map(|d| walk_dir(repo, d, how, stat))
         .collect::<Result<Vec<_>, _>>()?;
+    out.reserve_exact(nested.iter().map(Vec::len).sum());
     for n in nested {
         out.extend(n);
     }

@@ -92,6 +92,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         Just(Edit::Replace("berth.toml", "staging", "stagin")),
         Just(Edit::Touch("{V102}/metadata.yaml")),
         Just(Edit::Add("{EXPORT}/generic/extra.txt", "not listed\n")),
+        Just(Edit::Add(
+            "{V102}/stray.txt",
+            "a file the layout does not know\n"
+        )),
         Just(Edit::Remove("{EXPORT}/generic/extra.txt")),
         Just(Edit::Remove("{V102}/generic/manifest.yaml")),
         Just(Edit::CopyVersion(

@@ -35,7 +35,9 @@ use root::RootDir;
 pub use root::TEMP_PREFIX;
 
 /// What kind of thing a directory entry is (symbolic links are never followed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum EntryKind {
     /// A regular file.
     File,
@@ -72,16 +74,16 @@ pub struct Entry {
 }
 
 /// What a path is, as `stat` says without following a symbolic link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// File, directory, link or special file.
     pub kind: EntryKind,
     /// Size in bytes.
     pub size: u64,
-    /// Modification time, nanoseconds since the epoch.
-    pub mtime_ns: i128,
+    /// Modification time, nanoseconds since the epoch (until the year 2262).
+    pub mtime_ns: i64,
     /// Inode-change time, nanoseconds since the epoch.
-    pub ctime_ns: i128,
+    pub ctime_ns: i64,
     /// Inode number.
     pub ino: u64,
     /// Device.
@@ -90,7 +92,10 @@ pub struct Meta {
 
 impl Meta {
     fn from_stat(st: &rustix::fs::Stat) -> Meta {
-        let ns = |s: i64, n: u64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        let ns = |s: i64, n: u64| {
+            s.saturating_mul(1_000_000_000)
+                .saturating_add(i64::try_from(n).unwrap_or(0))
+        };
         Meta {
             kind: EntryKind::of(rustix::fs::FileType::from_raw_mode(st.st_mode)),
             size: u64::try_from(st.st_size).unwrap_or(0),
@@ -291,6 +296,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     }
     /// The entries of a directory, sorted by name; `NotFound` if it does not exist.
     fn list(&self, rel: &Utf8Path) -> Result<Vec<Entry>, StoreError>;
+    /// [`Store::list`] with what `stat` says of every entry (not following links); an entry
+    /// removed between the listing and its `stat` is left out.
+    fn list_stat(&self, rel: &Utf8Path) -> Result<Vec<(Entry, Meta)>, StoreError> {
+        let mut out = Vec::new();
+        for e in self.list(rel)? {
+            if let Some(m) = self.stat(&rel.join(&e.name))? {
+                out.push((e, m));
+            }
+        }
+        Ok(out)
+    }
+    /// What is at `rel`, for comparing with what an earlier [`Store::stat`] or
+    /// [`Store::list_stat`] said, and nothing else: a local store answers with one
+    /// `lstat` from its root, which follows a link standing for a *directory* on the
+    /// way. A caller that probes a directory's files also probes the directory, so that a
+    /// directory replaced by a link shows as a change. Never use the answer to decide
+    /// what to read.
+    fn probe(&self, rel: &Utf8Path) -> Option<Meta> {
+        self.stat(rel).ok().flatten()
+    }
     /// Checks, changing nothing, that `rel` could be written: no link and no file on its
     /// path, and `rel` missing or a regular file. Writers check every path first, so that
     /// a refusal leaves the tree as it was.
@@ -420,6 +445,30 @@ impl Store for LocalStore {
             .collect();
         out.sort();
         Ok(out)
+    }
+
+    fn list_stat(&self, rel: &Utf8Path) -> Result<Vec<(Entry, Meta)>, StoreError> {
+        let mut out: Vec<(Entry, Meta)> = self
+            .root
+            .list_stat(rel)?
+            .into_iter()
+            .map(|(name, meta)| {
+                let kind = meta.kind;
+                let entry = Entry {
+                    name,
+                    is_dir: kind == EntryKind::Dir,
+                    is_symlink: kind == EntryKind::Symlink,
+                    kind,
+                };
+                (entry, meta)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    fn probe(&self, rel: &Utf8Path) -> Option<Meta> {
+        self.root.probe(rel)
     }
 
     fn check_writable(&self, rel: &Utf8Path) -> Result<(), StoreError> {

@@ -329,6 +329,47 @@ impl RootDir {
         Ok(out)
     }
 
+    /// The entries of directory `rel` with what `lstat` says of each, taken on the open
+    /// directory (no path is resolved again). An entry gone before its `lstat` is left out.
+    pub(crate) fn list_stat(&self, rel: &Utf8Path) -> Result<Vec<(String, Meta)>, StoreError> {
+        let fd = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())?;
+        let mut dir = rfs::Dir::new(fd).map_err(|e| self.io_err(rel, e))?;
+        let mut names = Vec::new();
+        while let Some(entry) = dir.read() {
+            let entry = entry.map_err(|e| self.io_err(rel, e))?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                names.push(entry.file_name().to_owned());
+            }
+        }
+        let fd = dir.fd().map_err(|e| self.io_err(rel, e))?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            match rfs::statat(fd, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => out.push((
+                    String::from_utf8_lossy(name.as_bytes()).into_owned(),
+                    Meta::from_stat(&st),
+                )),
+                Err(Errno::NOENT) => {}
+                Err(e) => return Err(self.io_err(rel, e)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One `lstat` of `rel` from the root: a change detector ([`Store::probe`]).
+    pub(crate) fn probe(&self, rel: &Utf8Path) -> Option<Meta> {
+        check_rel(rel).ok()?;
+        let target = if rel.as_str().is_empty() {
+            "."
+        } else {
+            rel.as_str()
+        };
+        rfs::statat(&self.fd, target, AtFlags::SYMLINK_NOFOLLOW)
+            .ok()
+            .map(|st| Meta::from_stat(&st))
+    }
+
     /// Creates directory `rel` and its missing parents (mode 0777 less the umask); every
     /// existing component must be a real directory, not a link to one.
     pub(crate) fn create_dir_all(&self, rel: &Utf8Path) -> Result<OwnedFd, StoreError> {
