@@ -74,7 +74,7 @@ pub fn ingest_deb(
     dest: Destination<'_>,
     progress: Progress<'_>,
 ) -> Result<DebInfo, FormatError> {
-    let (control_text, file) = crate::hash::tee_read(src, dest, progress, control_of_stream)?;
+    let (control_text, file) = crate::tee::tee_read(src, dest, progress, control_of_stream)?;
     finish_deb(dest.shown(src), control_text, file)
 }
 

@@ -108,7 +108,7 @@ pub fn ingest_image(
     dest: Destination<'_>,
     progress: Progress<'_>,
 ) -> Result<ImageInfo, FormatError> {
-    let (scan, file) = crate::hash::tee_read(src, dest, progress, scan_stream)?;
+    let (scan, file) = crate::tee::tee_read(src, dest, progress, scan_stream)?;
     finish_image(dest.shown(src), &scan, file)
 }
 

@@ -27,6 +27,7 @@ mod error;
 mod hash;
 mod image;
 mod tarwalk;
+mod tee;
 
 pub use deb::{
     CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, ingest_deb, inspect_deb, inspect_deb_from,

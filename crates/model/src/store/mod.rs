@@ -671,5 +671,15 @@ pub fn sync_dir(dir: &Utf8Path) -> io::Result<()> {
     }
 }
 
+/// Starts writing `len` bytes of `file` from `offset` back to disk without waiting, so that
+/// a later `fsync` waits for the tail only (Linux starts write-back of dirty pages for
+/// `POSIX_FADV_DONTNEED`; the range then leaves the page cache once written, as a copy
+/// nobody reads soon should). Advice only: an error is ignored.
+pub fn start_writeback(file: &File, offset: u64, len: u64) {
+    if let Some(len) = std::num::NonZeroU64::new(len) {
+        let _ = rustix::fs::fadvise(file, offset, Some(len), rustix::fs::Advice::DontNeed);
+    }
+}
+
 #[cfg(test)]
 mod tests;
