@@ -331,6 +331,121 @@ fn check_versions(
     Ok(out)
 }
 
+/// The file rules over the files outside versions; also how many files that is.
+fn check_files(early: &[(&dyn Rule, Severity)], view: &RepoView<'_>) -> (Vec<Diagnostic>, usize) {
+    let mut files: Vec<(&Utf8Path, FileOutcome<'_>)> = Vec::new();
+    for o in view.cx.ownership.values() {
+        files.push((&o.path, FileOutcome::of(o, FileOutcome::Ownership)));
+    }
+    if let Some(ci) = &view.components_index {
+        files.push((&ci.path, FileOutcome::of(ci, FileOutcome::ComponentsIndex)));
+    }
+    for d in &view.domain_files {
+        files.push((
+            &d.file.path,
+            FileOutcome::of(&d.file, FileOutcome::DomainIndex),
+        ));
+    }
+    for a in &view.audit {
+        files.push((&a.path, FileOutcome::of(a, FileOutcome::Audit)));
+    }
+    let diags = run_rules(early, &files, |r, (path, outcome), s| {
+        r.check_file(
+            &FileCx {
+                view: &view.cx,
+                path,
+                outcome: *outcome,
+            },
+            s,
+        )
+    });
+    (diags, files.len())
+}
+
+/// The component rules, over each component's versions (a run of the sorted summaries).
+fn check_components(early: &[(&dyn Rule, Severity)], view: &RepoView<'_>) -> Vec<Diagnostic> {
+    let mut components: Vec<(&ComponentPath, std::ops::Range<usize>)> = Vec::new();
+    for (i, v) in view.versions.iter().enumerate() {
+        match components.last_mut() {
+            Some((c, range)) if *c == &v.component => range.end = i + 1,
+            _ => components.push((&v.component, i..i + 1)),
+        }
+    }
+    run_rules(early, &components, |r, (c, range), s| {
+        r.check_component(
+            &ComponentCx {
+                view: &view.cx,
+                component: c,
+                versions: &view.versions[range.clone()],
+            },
+            s,
+        )
+    })
+}
+
+type Verdicts = BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>>;
+
+/// The repository rules (the dependency rules among them), then every version's verdict
+/// (its own findings in `version_diags` plus its dependency problems), then the late
+/// rules, which see that verdict. Returns every finding of the run but the path, file and
+/// component ones, and the verdicts.
+fn check_repository(
+    early: &[(&dyn Rule, Severity)],
+    late: &[(&dyn Rule, Severity)],
+    view: &RepoView<'_>,
+    version_diags: Vec<Diagnostic>,
+    save_waiting: bool,
+) -> (Vec<Diagnostic>, Verdicts) {
+    let whole = [()];
+    let repo_diags = run_rules(early, &whole, |r, _, s| {
+        r.check_repository(
+            &RepoCx {
+                view,
+                erroneous: None,
+            },
+            s,
+        )
+    });
+    if save_waiting {
+        cache::Waiting::of(view.dep_problems()).save(view.cx.repo);
+    }
+    let verdicts = verdicts(view, &version_diags, &repo_diags);
+    let mut diags = version_diags;
+    diags.extend(repo_diags);
+    if !late.is_empty() {
+        let erroneous: HashSet<(ComponentPath, Version)> = verdicts
+            .iter()
+            .filter(|(_, f)| !f.is_empty())
+            .map(|(k, _)| k.clone())
+            .collect();
+        diags.extend(run_rules(late, &whole, |r, _, s| {
+            r.check_repository(
+                &RepoCx {
+                    view,
+                    erroneous: Some(&erroneous),
+                },
+                s,
+            )
+        }));
+    }
+    (diags, verdicts)
+}
+
+/// The text of every file a finding points into (the human renderer's excerpts), read
+/// through the store once each.
+fn sources_of(repo: &Repository, diags: &[Diagnostic]) -> BTreeMap<Utf8PathBuf, String> {
+    let mut sources = BTreeMap::new();
+    for d in diags.iter().filter(|d| d.span.is_some()) {
+        if !sources.contains_key(&d.file)
+            && let Ok(bytes) = repo.read_bytes(&d.file)
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            sources.insert(d.file.clone(), text);
+        }
+    }
+    sources
+}
+
 /// Validates `repo` with the rules of `registry`.
 pub fn validate(
     repo: &Repository,
@@ -381,7 +496,7 @@ pub fn validate(
     let (summaries, version_diags) = (checked.summaries, checked.diags);
     let (versions_cached, version_files) = (checked.cached, checked.files);
 
-    // 3. Outside the versions: paths, then files.
+    // 3. Outside the versions: paths, files, components, the repository.
     let mut diags = run_rules(&early, &outline.paths, |r, p, s| {
         r.check_path(
             &PathCx {
@@ -392,85 +507,11 @@ pub fn validate(
         )
     });
     let view = RepoView::with_context(cx, outline.paths, summaries);
-    let mut files: Vec<(&Utf8Path, FileOutcome<'_>)> = Vec::new();
-    for o in view.cx.ownership.values() {
-        files.push((&o.path, FileOutcome::of(o, FileOutcome::Ownership)));
-    }
-    if let Some(ci) = &view.components_index {
-        files.push((&ci.path, FileOutcome::of(ci, FileOutcome::ComponentsIndex)));
-    }
-    for d in &view.domain_files {
-        files.push((
-            &d.file.path,
-            FileOutcome::of(&d.file, FileOutcome::DomainIndex),
-        ));
-    }
-    for a in &view.audit {
-        files.push((&a.path, FileOutcome::of(a, FileOutcome::Audit)));
-    }
-    diags.extend(run_rules(&early, &files, |r, (path, outcome), s| {
-        r.check_file(
-            &FileCx {
-                view: &view.cx,
-                path,
-                outcome: *outcome,
-            },
-            s,
-        )
-    }));
-    // Components.
-    let mut components: Vec<(&ComponentPath, std::ops::Range<usize>)> = Vec::new();
-    for (i, v) in view.versions.iter().enumerate() {
-        match components.last_mut() {
-            Some((c, range)) if *c == &v.component => range.end = i + 1,
-            _ => components.push((&v.component, i..i + 1)),
-        }
-    }
-    diags.extend(run_rules(&early, &components, |r, (c, range), s| {
-        r.check_component(
-            &ComponentCx {
-                view: &view.cx,
-                component: c,
-                versions: &view.versions[range.clone()],
-            },
-            s,
-        )
-    }));
-    // The repository (the dependency rules among them).
-    let whole = [()];
-    let repo_diags = run_rules(&early, &whole, |r, _, s| {
-        r.check_repository(
-            &RepoCx {
-                view: &view,
-                erroneous: None,
-            },
-            s,
-        )
-    });
-    if use_cache {
-        cache::Waiting::of(view.dep_problems()).save(repo);
-    }
-    // The verdict of every version: its own rules plus its dependency problems.
-    let verdicts = verdicts(&view, &version_diags, &repo_diags);
-    diags.extend(version_diags);
+    let (file_diags, files_read) = check_files(&early, &view);
+    diags.extend(file_diags);
+    diags.extend(check_components(&early, &view));
+    let (repo_diags, verdicts) = check_repository(&early, &late, &view, version_diags, use_cache);
     diags.extend(repo_diags);
-    // Late rules see that verdict.
-    if !late.is_empty() {
-        let erroneous: HashSet<(ComponentPath, Version)> = verdicts
-            .iter()
-            .filter(|(_, f)| !f.is_empty())
-            .map(|(k, _)| k.clone())
-            .collect();
-        diags.extend(run_rules(&late, &whole, |r, _, s| {
-            r.check_repository(
-                &RepoCx {
-                    view: &view,
-                    erroneous: Some(&erroneous),
-                },
-                s,
-            )
-        }));
-    }
 
     // 4. Filters and order.
     if !opts.paths.is_empty() {
@@ -479,16 +520,7 @@ pub fn validate(
     diags.par_sort_by(Diagnostic::order);
     diags.dedup();
 
-    let files_read = files.len();
-    let mut sources = BTreeMap::new();
-    for d in diags.iter().filter(|d| d.span.is_some()) {
-        if !sources.contains_key(&d.file)
-            && let Ok(bytes) = repo.read_bytes(&d.file)
-            && let Ok(text) = String::from_utf8(bytes)
-        {
-            sources.insert(d.file.clone(), text);
-        }
-    }
+    let sources = sources_of(repo, &diags);
     let versions = view.versions.len();
     Ok(Report {
         root: repo.root().to_owned(),
