@@ -43,6 +43,7 @@ macro_rules! snapshot {
             (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]"),
             (r"\d{8}T\d{6}Z", "[STAMP]"),
             (r"previous_record: [0-9a-f]{64}", "previous_record: [SHA256]"),
+            (r"audit_head: [0-9a-f]{64}", "audit_head: [SHA256]"),
         ]}, {
             insta::assert_snapshot!($name, $value);
         });
@@ -553,6 +554,118 @@ fn log_reports_a_tampered_audit_chain() {
     assert_eq!(log.code, 1, "{log:?}");
     assert!(log.stderr.contains("audit chain broken"), "{}", log.stderr);
     assert!(log.stderr.contains("000002-"), "{}", log.stderr);
+}
+
+/// Every way to change a trail by hand, the newest record included, is seen by `berth log`
+/// and `berth validate` alike (one check, the same exit code), and `log --anchor` repairs
+/// only an intact trail.
+#[test]
+fn log_and_validate_agree_on_every_tampering_the_newest_record_included() {
+    let (_g, root) = example_repo();
+    let r = &root;
+    for (c, v) in [("common-utils", "1.3.0"), ("ms-ingestion", "1.0.2")] {
+        ok(&bot(
+            r,
+            &["promote", c, v, "--domain", "cloud", "--env", "staging"],
+        ));
+    }
+    let clean = |why: &str| {
+        let log = bot(r, &["log"]);
+        let val = bot(r, &["validate"]);
+        assert_eq!((log.code, val.code), (0, 0), "{why}: {log:?}\n{val:?}");
+    };
+    // Returns what `log` said on stderr and `validate` on stdout.
+    let both_fail = |why: &str| -> (String, String) {
+        let log = bot(r, &["log"]);
+        let val = bot(r, &["validate"]);
+        assert_eq!(log.code, 1, "{why}: log\n{log:?}");
+        assert_eq!(val.code, 1, "{why}: validate\n{val:?}");
+        assert!(val.stdout.contains("audit/chain"), "{why}: {}", val.stdout);
+        (log.stderr, val.stdout)
+    };
+    clean("fresh promotions");
+    let files = audit_files(r, "cloud", "staging");
+    let newest = files.last().expect("records").clone();
+    let domain_file = r.join("index/domain-cloud-staging.yaml");
+    let keep = |p: &Utf8Path| std::fs::read(p).expect("read");
+    let (newest_bytes, domain_bytes) = (keep(&newest), keep(&domain_file));
+    let restore = || {
+        std::fs::write(&newest, &newest_bytes).expect("restore record");
+        std::fs::write(&domain_file, &domain_bytes).expect("restore domain file");
+    };
+
+    // The newest record edited: nothing links to it, the anchor does.
+    let text = String::from_utf8(newest_bytes.clone()).expect("utf-8");
+    std::fs::write(&newest, text.replace("actor: ci-bot", "actor: priya.k")).expect("edit");
+    let (log, val) = both_fail("newest record edited");
+    for out in [&log, &val] {
+        assert!(out.contains("newest"), "{out}");
+    }
+    assert!(log.contains("audit_head is"), "{log}");
+    restore();
+    clean("restored");
+
+    // The newest record removed.
+    std::fs::remove_file(&newest).expect("rm");
+    both_fail("newest record removed");
+    restore();
+    clean("restored");
+
+    // The anchor removed: the newest record is then unprotected, which is reported.
+    let plain = String::from_utf8(domain_bytes.clone()).expect("utf-8");
+    let unanchored: String = plain
+        .lines()
+        .filter(|l| !l.starts_with("audit_head:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(unanchored, plain);
+    std::fs::write(&domain_file, &unanchored).expect("unanchor");
+    let (log, _) = both_fail("anchor removed");
+    assert!(log.contains("no audit_head"), "{log}");
+    // `log --anchor` writes it back, and refuses a broken trail.
+    let a = bot(r, &["log", "--anchor"]);
+    assert_eq!(a.code, 0, "{a:?}");
+    assert!(a.stdout.contains("cloud/staging: anchored"), "{}", a.stdout);
+    assert_eq!(
+        keep(&domain_file),
+        domain_bytes,
+        "the same anchor as promote wrote"
+    );
+    clean("anchored again");
+    std::fs::write(&files[0], "action: promote\n").expect("break the first record");
+    let a = bot(r, &["log", "--anchor"]);
+    assert_eq!(a.code, 1, "{a:?}");
+    assert!(a.stderr.contains("not anchored"), "{}", a.stderr);
+    assert_eq!(
+        keep(&domain_file),
+        domain_bytes,
+        "a broken trail is not anchored"
+    );
+
+    // A record copied into a stage berth.toml does not declare.
+    let (_g3, root3) = example_repo();
+    let r3 = &root3;
+    ok(&bot(
+        r3,
+        &[
+            "promote",
+            "common-utils",
+            "1.3.0",
+            "--domain",
+            "cloud",
+            "--env",
+            "staging",
+        ],
+    ));
+    let rec = audit_files(r3, "cloud", "staging").remove(0);
+    let qa = r3.join("index/audit/cloud/qa");
+    std::fs::create_dir_all(&qa).expect("mkdir");
+    std::fs::copy(&rec, qa.join(rec.file_name().expect("name"))).expect("copy");
+    let log = bot(r3, &["log"]);
+    let val = bot(r3, &["validate"]);
+    assert_eq!((log.code, val.code), (1, 1), "{log:?}\n{val:?}");
+    assert!(log.stderr.contains("does not declare"), "{}", log.stderr);
+    assert!(val.stdout.contains("does not declare"), "{}", val.stdout);
 }
 
 /// What each stage's records say it runs, checked against its domain file, chain and

@@ -560,6 +560,12 @@ pub struct DomainIndex {
     /// The rows, sorted by name.
     #[serde(default)]
     pub components: Vec<DomainEntry>,
+    /// The sha256 of the stage's latest audit record, written by `berth promote` and
+    /// `berth rollback` with the record: it anchors the trail, so that an edit to any
+    /// record, the newest included, shows (`berth log`, `audit/chain`). Readers of the
+    /// seed's shape ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<Sha256Digest>,
 }
 
 impl DomainIndex {

@@ -452,6 +452,14 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             &mut plan.notes,
         ));
     }
+    // The domain file anchors the newest record, the ones this plan writes included.
+    if !plan.is_refused() && !(plan.changes.is_empty() && plan.restored.is_empty()) {
+        let mut head = ChainHead::read(repo, &stage)?;
+        for record in plan.records(cx) {
+            head.next(repo, &stage, record)?;
+        }
+        plan.after.audit_head = head.last();
+    }
     // One refusal per gate and component is enough; keep the gate order.
     plan.refusals.sort_by(|a, b| {
         (a.gate, &a.component, &a.message).cmp(&(b.gate, &b.component, &b.message))
@@ -696,6 +704,8 @@ pub fn execute(
     for record in plan.records(cx) {
         writes.push(head.next(repo, &plan.stage, record)?);
     }
+    // `plan` anchored the same head: the records are the same bytes.
+    debug_assert_eq!(plan.after.audit_head, head.last());
     let records = writes.iter().map(|w| w.path.clone()).collect();
     writes.push(PlannedWrite {
         path: plan.file.clone(),
