@@ -453,7 +453,8 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         ));
     }
     // The domain file anchors the newest record, the ones this plan writes included.
-    if !plan.is_refused() && !(plan.changes.is_empty() && plan.restored.is_empty()) {
+    let writes_something = !plan.changes.is_empty() || !plan.restored.is_empty();
+    if !plan.is_refused() && writes_something {
         let mut head = ChainHead::read(repo, &stage)?;
         for record in plan.records(cx) {
             head.next(repo, &stage, record)?;
