@@ -777,3 +777,248 @@ fn concurrent_promotions_by_real_processes_lose_nothing() {
     // And the CLI agrees that every chain is intact.
     ok(&bot(&root, &["log"]));
 }
+
+/// A policy change is not retroactive: the index keeps what a stage ran, a rollback to a
+/// version the stage ran before is allowed with the new findings recorded as warnings,
+/// and only a stage that never ran a version counts them against it.
+#[test]
+fn a_policy_change_does_not_take_away_what_production_runs() {
+    let (_g, root) = example_repo();
+    let r = &root;
+    let promote = |c: &str, v: &str, env: &str| {
+        let mut args = vec!["promote", c, v, "--domain", "cloud", "--env", env];
+        if env == "prod" {
+            let approver = if c == "common-utils" {
+                "lars.n"
+            } else {
+                "priya.k"
+            };
+            args.extend(["--approved-by", approver]);
+        }
+        bot(r, &args)
+    };
+    for (c, v, env) in [
+        ("common-utils", "1.3.0", "staging"),
+        ("ms-ingestion", "1.0.2", "staging"),
+        ("common-utils", "1.3.0", "prod"),
+        ("ms-ingestion", "1.0.2", "prod"),
+        ("ms-ingestion", "1.0.3", "staging"),
+        ("ms-ingestion", "1.0.3", "prod"),
+        ("ms-export", "3.2.0", "staging"),
+    ] {
+        ok(&promote(c, v, env));
+    }
+    ok(&bot(r, &["index"]));
+    assert_eq!(bot(r, &["latest", "ms-ingestion"]).stdout, "1.0.3\n");
+    // The policy now asks for a label no image has, as an error.
+    let toml = std::fs::read_to_string(r.join("berth.toml")).expect("read");
+    let stricter = toml
+        .replace(
+            "required_labels = [\"org.opencontainers.image.revision\"]",
+            "required_labels = [\"org.opencontainers.image.revision\", \"com.yourco.sbom\"]",
+        )
+        .replace(
+            "\"manifest/missing-label\" = \"warn\"",
+            "\"manifest/missing-label\" = \"error\"",
+        );
+    assert_ne!(stricter, toml);
+    std::fs::write(r.join("berth.toml"), stricter).expect("write");
+
+    // The index keeps what the stages ran, and says which rule drops a version no stage
+    // ran; validate says why, as a warning.
+    let index = bot(r, &["index"]);
+    ok(&index);
+    assert!(!index.stdout.contains("cloud/"), "{}", index.stdout);
+    assert!(
+        index.stdout.contains("ran/oam/ms-cell-config")
+            && index.stdout.contains("2.1.0: manifest/missing-label"),
+        "{}",
+        index.stdout
+    );
+    assert_eq!(bot(r, &["latest", "ms-ingestion"]).stdout, "1.0.3\n");
+    assert_eq!(bot(r, &["latest", "ms-export"]).stdout, "3.2.0\n");
+    let v = bot(r, &["--format", "json", "validate"]);
+    let report: serde_json::Value = serde_json::from_str(&v.stdout).expect("json");
+    let label: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "manifest/missing-label")
+        .filter(|d| {
+            d["file"]
+                .as_str()
+                .is_some_and(|f| f.contains("ms-ingestion/versions/1.0.3"))
+        })
+        .collect();
+    assert!(!label.is_empty(), "{}", v.stdout);
+    for d in &label {
+        assert_eq!(d["severity"], "warn", "{d}");
+        assert!(
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not counted")),
+            "{d}"
+        );
+    }
+
+    // Rollback in prod to the version it ran before: allowed, the findings recorded.
+    let back = bot(
+        r,
+        &[
+            "rollback",
+            "ms-ingestion",
+            "--domain",
+            "cloud",
+            "--env",
+            "prod",
+        ],
+    );
+    ok(&back);
+    assert!(
+        back.stdout.contains("warning:") && back.stdout.contains("com.yourco.sbom"),
+        "{}",
+        back.stdout
+    );
+    let newest = audit_files(r, "cloud", "prod").pop().expect("record");
+    let record = std::fs::read_to_string(&newest).expect("read");
+    assert!(
+        record.contains("warnings:") && record.contains("com.yourco.sbom"),
+        "{record}"
+    );
+
+    // A stage that never ran a version counts the policy against it.
+    let refused = promote("ms-export", "3.2.0", "prod");
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("gate `valid`") && refused.stderr.contains("com.yourco.sbom"),
+        "{}",
+        refused.stderr
+    );
+}
+
+/// The `valid` gate of a gated or production stage reads the bytes again: an artifact
+/// changed after `berth add` (same size) passes into staging unseen, but not into
+/// production; and `validate --verify-artifacts` checks every field `add` derived from
+/// the artifact, so a manifest edited to hide a disallowed base image is caught.
+#[test]
+fn production_gates_read_the_bytes_and_derived_fields_are_checked() {
+    let (_g, root) = example_repo();
+    let r = &root;
+    for (c, v) in [("common-utils", "1.3.0"), ("ms-ingestion", "1.0.2")] {
+        ok(&bot(
+            r,
+            &["promote", c, v, "--domain", "cloud", "--env", "staging"],
+        ));
+    }
+    ok(&bot(
+        r,
+        &[
+            "promote",
+            "common-utils",
+            "1.3.0",
+            "--domain",
+            "cloud",
+            "--env",
+            "prod",
+            "--approved-by",
+            "lars.n",
+        ],
+    ));
+    // One byte of the stored image changes; its size does not.
+    let image = r.join("components/cloud/dmp/ms-ingestion/versions/1.0.2/docker/image.tar");
+    let mut bytes = std::fs::read(&image).expect("read");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&image, &bytes).expect("write");
+    // Without reading bytes nothing shows …
+    assert_eq!(bot(r, &["validate"]).code, 0);
+    // … the production gate reads them.
+    let refused = bot(
+        r,
+        &[
+            "promote",
+            "ms-ingestion",
+            "1.0.2",
+            "--domain",
+            "cloud",
+            "--env",
+            "prod",
+            "--approved-by",
+            "priya.k",
+        ],
+    );
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("gate `valid`") && refused.stderr.contains("artifacts read again"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("manifest/"), "{}", refused.stderr);
+    bytes[mid] ^= 0xff;
+    std::fs::write(&image, &bytes).expect("restore");
+    ok(&bot(
+        r,
+        &[
+            "promote",
+            "ms-ingestion",
+            "1.0.2",
+            "--domain",
+            "cloud",
+            "--env",
+            "prod",
+            "--approved-by",
+            "priya.k",
+        ],
+    ));
+
+    // A manifest edited to hide a base image the policy no longer allows.
+    let toml = std::fs::read_to_string(r.join("berth.toml")).expect("read");
+    std::fs::write(
+        r.join("berth.toml"),
+        toml.replace("\"python:3.11-*\", ", ""),
+    )
+    .expect("write");
+    let manifest = r.join("components/cloud/dmp/ms-export/versions/3.2.0/docker/manifest.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    let hidden = text.replace("python:3.11-alpine", "debian:bookworm-slim");
+    assert_ne!(hidden, text);
+    std::fs::write(&manifest, hidden).expect("edit");
+    let plain = bot(r, &["--format", "json", "validate", "cloud/dmp/ms-export"]);
+    assert!(
+        !plain.stdout.contains("base-image-not-allowed"),
+        "{}",
+        plain.stdout
+    );
+    let verify = bot(
+        r,
+        &[
+            "--format",
+            "json",
+            "validate",
+            "--verify-artifacts",
+            "cloud/dmp/ms-export",
+        ],
+    );
+    assert_eq!(verify.code, 1, "{verify:?}");
+    let report: serde_json::Value = serde_json::from_str(&verify.stdout).expect("json");
+    let fields: Vec<String> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "manifest/field-mismatch")
+        .filter_map(|d| d["message"].as_str().map(ToOwned::to_owned))
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|m| m.starts_with("base_image says debian:bookworm-slim")
+                && m.contains("python:3.11-alpine")),
+        "{fields:#?}"
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|m| m.contains("label `org.opencontainers.image.base.name`")),
+        "{fields:#?}"
+    );
+}

@@ -632,6 +632,10 @@ pub struct AuditRecord {
     /// Links to test reports and other evidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// Findings that did not stop the change, recorded with it: policy findings of a
+    /// version the stage ran before (a rollback to it after the policy changed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// SHA-256 of the previous record of the same stage: a tamper-evident chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_record: Option<Sha256Digest>,

@@ -184,6 +184,9 @@ pub struct Plan {
     pub refusals: Vec<Refusal>,
     /// Why some gate passed without looking (no build time, allow_skip, …).
     pub notes: Vec<String>,
+    /// Findings that did not refuse the change but are recorded with it: policy findings
+    /// of a version the stage ran before (a rollback to it).
+    pub warnings: Vec<String>,
     /// The domain file's text now ("" when it does not exist).
     #[serde(skip)]
     pub before_text: String,
@@ -247,6 +250,7 @@ impl Plan {
                 approvals: approvals.clone(),
                 pipeline_url: cx.pipeline_url.clone(),
                 evidence: cx.evidence.clone(),
+                warnings: self.warnings.clone(),
                 previous_record: None,
             })
             .collect()
@@ -342,6 +346,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         restored: Vec::new(),
         refusals: Vec::new(),
         notes: Vec::new(),
+        warnings: Vec::new(),
         before_text,
         after: before.clone(),
     };
@@ -388,6 +393,15 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         }
     }
 
+    let history = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        audit::record_files(repo, &stage)
+            .map_err(berth_model::Error::from)?
+            .iter()
+            .filter_map(|f| f.record().ok())
+            .collect()
+    };
     let given = cx.given();
     let mut known = BTreeSet::new();
     for (c, _) in &candidates {
@@ -417,7 +431,12 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             version: v,
             stage: &stage,
         };
-        plan.refusals.extend(gates::valid(&cand, verdict)?);
+        let how = gates::ValidCheck {
+            verify_bytes: required > 0 || stage.is_production(repo.config()),
+            ran_before: ran_before(&history, c, v),
+        };
+        plan.refusals
+            .extend(gates::valid(&cand, verdict, how, &mut plan.warnings)?);
         let meta = repo.metadata(c, v).ok().map(|m| m.value);
         plan.refusals.extend(gates::allowed(&cand, meta.as_ref()));
         if plan.action == AuditAction::Promote {
@@ -467,6 +486,13 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
     });
     plan.refusals.dedup();
     Ok(plan)
+}
+
+/// True when the stage's records show it running `c` `v` before.
+fn ran_before(history: &[AuditRecord], c: &ComponentPath, v: &Version) -> bool {
+    history
+        .iter()
+        .any(|r| &r.component == c && (&r.version == v || r.previous_version.as_ref() == Some(v)))
 }
 
 /// The rows of `from` to promote into `to`.

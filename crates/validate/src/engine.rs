@@ -89,6 +89,10 @@ pub struct Report {
     /// version). Path filters do not apply here.
     #[serde(skip)]
     pub verdicts: BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>>,
+    /// The policy findings each version that a stage ran is spared
+    /// ([`berth_model::Verdict::grandfathered`]).
+    #[serde(skip)]
+    pub grandfathered: BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>>,
 }
 
 impl Report {
@@ -124,6 +128,18 @@ impl berth_model::Verdict for Report {
             Some(f) => f.clone(),
             None => vec![crate::checker::missing(c, v)],
         })
+    }
+
+    fn grandfathered(
+        &self,
+        c: &ComponentPath,
+        v: &Version,
+    ) -> Result<Vec<berth_model::Finding>, berth_model::Error> {
+        Ok(self
+            .grandfathered
+            .get(&(c.clone(), v.clone()))
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -393,9 +409,9 @@ fn check_repository(
     early: &[(&dyn Rule, Severity)],
     late: &[(&dyn Rule, Severity)],
     view: &RepoView<'_>,
-    version_diags: Vec<Diagnostic>,
+    mut version_diags: Vec<Diagnostic>,
     save_waiting: bool,
-) -> (Vec<Diagnostic>, Verdicts) {
+) -> (Vec<Diagnostic>, Verdicts, Verdicts) {
     let whole = [()];
     let repo_diags = run_rules(early, &whole, |r, _, s| {
         r.check_repository(
@@ -409,7 +425,7 @@ fn check_repository(
     if save_waiting {
         cache::Waiting::of(view.dep_problems()).save(view.cx.repo);
     }
-    let verdicts = verdicts(view, &version_diags, &repo_diags);
+    let (verdicts, spared) = verdicts(view, &mut version_diags, &repo_diags);
     let mut diags = version_diags;
     diags.extend(repo_diags);
     if !late.is_empty() {
@@ -428,7 +444,7 @@ fn check_repository(
             )
         }));
     }
-    (diags, verdicts)
+    (diags, verdicts, spared)
 }
 
 /// The text of every file a finding points into (the human renderer's excerpts), read
@@ -510,7 +526,8 @@ pub fn validate(
     let (file_diags, files_read) = check_files(&early, &view);
     diags.extend(file_diags);
     diags.extend(check_components(&early, &view));
-    let (repo_diags, verdicts) = check_repository(&early, &late, &view, version_diags, use_cache);
+    let (repo_diags, verdicts, grandfathered) =
+        check_repository(&early, &late, &view, version_diags, use_cache);
     diags.extend(repo_diags);
 
     // 4. Filters and order.
@@ -540,27 +557,60 @@ pub fn validate(
         },
         sources,
         verdicts,
+        grandfathered,
     })
 }
 
 /// Every version's error findings: those of its own rules (`version_diags`), and those of
-/// the dependency rules about it (the only repository rules that judge a version).
+/// the dependency rules about it (the only repository rules that judge a version). The
+/// policy findings of a version some stage ran are set apart (grandfathered, see
+/// [`berth_model::Verdict::grandfathered`]) and their diagnostics become warnings.
 fn verdicts(
     view: &RepoView<'_>,
-    version_diags: &[Diagnostic],
+    version_diags: &mut [Diagnostic],
     repo_diags: &[Diagnostic],
-) -> BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>> {
-    let mut out: BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>> = view
+) -> (Verdicts, Verdicts) {
+    let mut out: Verdicts = view
         .versions
         .iter()
         .map(|v| ((v.component.clone(), v.version.clone()), Vec::new()))
         .collect();
+    let mut spared = Verdicts::new();
+    let layout = view.layout();
+    let policy = version_diags
+        .iter()
+        .any(|d| d.severity == Severity::Error && berth_model::Code::is_policy_id(d.rule));
+    let ran = if policy {
+        view.ran_anywhere()
+    } else {
+        std::collections::HashSet::new()
+    };
+    for d in version_diags.iter_mut() {
+        if d.severity == Severity::Error
+            && berth_model::Code::is_policy_id(d.rule)
+            && let Some(key) = version_of(&d.file, layout)
+            && ran.contains(&key)
+        {
+            spared
+                .entry(key)
+                .or_default()
+                .push(berth_model::Finding::new(
+                    d.rule,
+                    &d.file,
+                    d.message.clone(),
+                ));
+            d.severity = Severity::Warn;
+            d.message.push_str(
+                " (not counted against it: a stage ran this version before the policy asked for it)",
+            );
+        }
+    }
     let deps = crate::rules::DEPS_RULES;
     let judged = version_diags
         .iter()
         .chain(repo_diags.iter().filter(|d| deps.contains(&d.rule)));
     for d in judged.filter(|d| d.severity == Severity::Error) {
-        if let Some(key) = version_of(&d.file, view.layout())
+        if let Some(key) = version_of(&d.file, layout)
             && let Some(f) = out.get_mut(&key)
         {
             f.push(berth_model::Finding::new(
@@ -570,5 +620,5 @@ fn verdicts(
             ));
         }
     }
-    out
+    (out, spared)
 }
