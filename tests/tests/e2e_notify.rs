@@ -189,6 +189,25 @@ fn a_404_is_not_retried_and_exits_3() {
     );
 }
 
+/// A receiver whose error page repeats the request path (the webhook's secret part):
+/// what berth prints of that body has the secret redacted.
+#[test]
+fn an_error_body_that_repeats_the_url_is_redacted() {
+    let (_g, root) = setup();
+    let rx = Receiver::start(vec![Reply::Echo(404)], Duration::from_secs(5));
+    let url = rx.url.clone();
+    let run = notify(&root, &[("BERTH_SLACK_WEBHOOK", &url)], PROMOTED);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("HTTP 404: no such webhook"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("[redacted]"), "{}", run.stderr);
+    assert_no_secret(&run, &url);
+    assert_eq!(rx.finish().len(), 1);
+}
+
 #[test]
 fn a_silent_receiver_is_given_up_on_in_bounded_time() {
     let (_g, root) = setup();

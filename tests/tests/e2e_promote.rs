@@ -1022,3 +1022,41 @@ fn production_gates_read_the_bytes_and_derived_fields_are_checked() {
         "{fields:#?}"
     );
 }
+
+/// On a three-rung ladder (ran: lab → staging → prod) the previous stage is the rung just
+/// before, not the first: a version running in lab cannot go straight to prod.
+#[test]
+fn the_previous_stage_is_the_rung_just_before() {
+    let (_g, root) = example_repo();
+    let r = &root;
+    let promote = |c: &str, v: &str, env: &str| {
+        let mut args = vec!["promote", c, v, "--domain", "ran", "--env", env];
+        if env == "prod" {
+            args.extend([
+                "--approved-by",
+                if c == "common-utils" {
+                    "lars.n"
+                } else {
+                    "mei.t"
+                },
+            ]);
+        }
+        bot(r, &args)
+    };
+    for (c, v) in [("common-utils", "1.3.0"), ("ms-alarm-relay", "0.9.1")] {
+        ok(&promote(c, v, "lab"));
+    }
+    let skip = promote("ms-alarm-relay", "0.9.1", "prod");
+    assert_eq!(skip.code, 1, "{skip:?}");
+    assert!(
+        skip.stderr.contains("gate `previous-stage`")
+            && skip.stderr.contains("does not run in ran/staging now"),
+        "{}",
+        skip.stderr
+    );
+    for env in ["staging", "prod"] {
+        for (c, v) in [("common-utils", "1.3.0"), ("ms-alarm-relay", "0.9.1")] {
+            ok(&promote(c, v, env));
+        }
+    }
+}

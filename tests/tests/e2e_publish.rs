@@ -1085,3 +1085,98 @@ fn generic_tree_passes_sha256sum_and_catches_a_modified_file() {
         .args(["-c", "SHA256SUMS"])
         .current_dir(out.join("cloud/dmp/ms-export/3.2.0")));
 }
+
+/// Signing is sticky: the key comes from berth.toml (an environment variable holding it,
+/// never the key itself), a signed repository is not replaced by an unsigned one unless
+/// told `--unsigned`, and a configured key that is missing is an error, not an unsigned
+/// publication.
+#[test]
+fn apt_signing_is_sticky_and_configured_per_repository() {
+    require_tool("dpkg-deb", "dpkg");
+    require_tool("gpgv", "gpgv");
+    let (_t, work) = tempdir();
+    let (_g, root, _d14, _d15) = apt_repo(&work);
+    let key = make_key(&work, "sticky");
+    let out = work.join("apt");
+    let publish = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut c = berth_tests::berth(&root);
+        c.args([
+            "publish",
+            "apt",
+            "--domain",
+            "core",
+            "--env",
+            "staging",
+            "--out",
+            out.as_str(),
+        ])
+        .args(extra)
+        .env_remove("BERTH_APT_KEY");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("runs");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let toml = std::fs::read_to_string(root.join("berth.toml")).expect("read");
+    std::fs::write(
+        root.join("berth.toml"),
+        format!("{toml}\n[publish.apt]\nsign_key_env = \"BERTH_APT_KEY\"\n"),
+    )
+    .expect("write");
+    let armored = std::fs::read_to_string(&key.secret).expect("secret");
+    // The key from the environment variable berth.toml names.
+    let (code, stdout, stderr) = publish(&[("BERTH_APT_KEY", &armored)], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("InRelease signed"), "{stdout}");
+    let in_release = out.join("dists/core-staging/InRelease");
+    let v = sh(Command::new("gpgv")
+        .arg("--keyring")
+        .arg(&key.keyring)
+        .arg(&in_release));
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let signed = std::fs::read(&in_release).expect("read");
+    // The variable missing: an error, and the signed repository stays as it was.
+    let (code, _, stderr) = publish(&[], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("$BERTH_APT_KEY") && stderr.contains("not set"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&in_release).expect("read"), signed);
+    // Without the configuration, an unsigned run is refused over a signed repository …
+    std::fs::write(root.join("berth.toml"), &toml).expect("write");
+    let (code, _, stderr) = publish(&[], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("is signed") && stderr.contains("--unsigned"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&in_release).expect("read"),
+        signed,
+        "nothing changed"
+    );
+    // … unless asked for on purpose.
+    let (code, stdout, stderr) = publish(&[], &["--unsigned"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("unsigned: --unsigned"), "{stdout}");
+    assert!(!in_release.exists(), "InRelease removed with the signature");
+    // A key file inside the repository is refused.
+    std::fs::copy(&key.secret, root.join("signing.asc")).expect("copy");
+    std::fs::write(
+        root.join("berth.toml"),
+        format!("{toml}\n[publish.apt]\nsign_key_file = \"signing.asc\"\n"),
+    )
+    .expect("write");
+    let (code, _, stderr) = publish(&[], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("keep secret keys out of the tree"),
+        "{stderr}"
+    );
+}

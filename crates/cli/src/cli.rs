@@ -506,9 +506,14 @@ pub struct PublishAptArgs {
     #[arg(long, value_name = "NAME")]
     pub suite: Option<String>,
     /// An armored OpenPGP secret key file to sign InRelease with
-    /// (`gpg --export-secret-keys --armor KEYID`).
-    #[arg(long, value_name = "KEY")]
+    /// (`gpg --export-secret-keys --armor KEYID`). Default: the key `[publish.apt]` in
+    /// berth.toml names for the stage (a file, or an environment variable holding it).
+    #[arg(long, value_name = "KEY", conflicts_with = "unsigned")]
     pub sign_key: Option<Utf8PathBuf>,
+    /// Publish without a signature even where berth.toml names a key or the output is
+    /// signed now (clients of a signed repository then refuse it: "is no longer signed").
+    #[arg(long)]
+    pub unsigned: bool,
     /// Architectures to index (repeatable; default: berth.toml's plus the debs').
     #[arg(long = "arch", value_name = "ARCH")]
     pub archs: Vec<String>,

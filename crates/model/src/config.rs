@@ -34,6 +34,70 @@ pub struct Config {
     /// Size limits of the files berth reads.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Publishing.
+    #[serde(default)]
+    pub publish: PublishConfig,
+}
+
+/// `[publish]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishConfig {
+    /// `[publish.apt]`: the key that signs the apt repositories.
+    #[serde(default)]
+    pub apt: AptPublishConfig,
+}
+
+/// `[publish.apt]`: where the signing key comes from, for every stage and per stage
+/// (`[publish.apt.stages."cloud/prod"]`). A key file outside the repository, or an
+/// environment variable holding the armored key: never the key itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AptPublishConfig {
+    /// The key for every stage without its own: an armored OpenPGP secret key file,
+    /// outside the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_key_file: Option<String>,
+    /// … or the environment variable holding the armored key (a CI secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_key_env: Option<String>,
+    /// Per stage (`"cloud/prod"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stages: BTreeMap<String, SigningKeySource>,
+}
+
+impl AptPublishConfig {
+    /// Where the key of stage `domain/env` comes from, if anywhere.
+    pub fn key_for(&self, stage: &str) -> Option<SigningKeySource> {
+        let default = SigningKeySource {
+            sign_key_file: self.sign_key_file.clone(),
+            sign_key_env: self.sign_key_env.clone(),
+        };
+        self.stages
+            .get(stage)
+            .filter(|k| k.is_set())
+            .cloned()
+            .or(Some(default).filter(SigningKeySource::is_set))
+    }
+}
+
+/// Where a signing key comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeySource {
+    /// An armored OpenPGP secret key file, outside the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_key_file: Option<String>,
+    /// The environment variable holding the armored key (a CI secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_key_env: Option<String>,
+}
+
+impl SigningKeySource {
+    /// True when a file or a variable is named.
+    pub fn is_set(&self) -> bool {
+        self.sign_key_file.is_some() || self.sign_key_env.is_some()
+    }
 }
 
 /// `[limits]`: size limits checked before a file is read (hostile or runaway input never
@@ -144,6 +208,44 @@ pub struct Policy {
     /// Approvals needed to enter an environment: `prod = 1`.
     #[serde(default)]
     pub approvals: BTreeMap<EnvName, u32>,
+    /// What counts as an approval to enter an environment: `prod = "signed-tag"` (the
+    /// default wherever approvals are asked for) or `"name"` (the `--approved-by` name
+    /// alone, unverified: for teams that decide so, and for the README tour).
+    #[serde(default)]
+    pub evidence: BTreeMap<EnvName, Evidence>,
+}
+
+impl Policy {
+    /// What counts as an approval to enter `env`.
+    pub fn evidence(&self, env: &EnvName) -> Evidence {
+        self.evidence.get(env).copied().unwrap_or_default()
+    }
+}
+
+/// What counts as an approval (`[policy.evidence]`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// An annotated git tag `promote-to-<env>/<component>/<version>[/<anything>]`, signed
+    /// with a key `ownership.yaml` lists for an approver, on a commit whose version
+    /// directory is the one promoted.
+    #[default]
+    SignedTag,
+    /// The name given with `--approved-by`, not verified.
+    Name,
 }
 
 /// `[notify]`.
@@ -279,6 +381,8 @@ struct DomainSpans {
 struct PolicySpans {
     #[serde(default)]
     approvals: BTreeMap<toml::Spanned<String>, toml::Value>,
+    #[serde(default)]
+    evidence: BTreeMap<toml::Spanned<String>, toml::Value>,
 }
 
 type CheckError = (Option<std::ops::Range<usize>>, String);
@@ -341,18 +445,23 @@ fn check(cfg: &Config, text: &str) -> Result<(), CheckError> {
             return Err((Some(f.span()), p));
         }
     }
-    for env in spans.policy.approvals.keys() {
-        let known = EnvName::parse(env.get_ref())
-            .map(|e| cfg.knows_env(&e))
-            .unwrap_or(false);
-        if !known {
-            return Err((
-                Some(env.span()),
-                format!(
-                    "[policy.approvals] names `{}`, which is on no domain's ladder",
-                    env.get_ref()
-                ),
-            ));
+    for (table, envs) in [
+        ("approvals", &spans.policy.approvals),
+        ("evidence", &spans.policy.evidence),
+    ] {
+        for env in envs.keys() {
+            let known = EnvName::parse(env.get_ref())
+                .map(|e| cfg.knows_env(&e))
+                .unwrap_or(false);
+            if !known {
+                return Err((
+                    Some(env.span()),
+                    format!(
+                        "[policy.{table}] names `{}`, which is on no domain's ladder",
+                        env.get_ref()
+                    ),
+                ));
+            }
         }
     }
     for (key, v) in &spans.limits {
@@ -407,6 +516,12 @@ allowed_base_images = []
 # Approvals needed to enter an environment; approvers come from ownership.yaml.
 [policy.approvals]
 prod = 1
+
+# What counts as an approval: "signed-tag" (the default: an annotated git tag
+# promote-to-<env>/<component>/<version>, signed with a key ownership.yaml lists for an
+# approver) or "name" (the --approved-by name, unverified). docs/promotion.md.
+[policy.evidence]
+# prod = "signed-tag"
 
 # Severity per rule id: "error", "warn", "info" or "off". `berth validate --list-rules`.
 [rules]

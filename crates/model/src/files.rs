@@ -495,15 +495,126 @@ pub struct Ownership {
     /// Other teams that may publish below this group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<String>,
-    /// Who may approve production promotions.
+    /// Who may approve promotions into gated stages: a name (`priya.k`), or a name with
+    /// the public keys that sign for it (`{name: priya.k, keys: ["ssh-ed25519 AAAA…"]}`;
+    /// an OpenPGP key as its ASCII-armored block).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub approvers: Vec<String>,
+    pub approvers: Vec<Approver>,
 }
 
 impl Ownership {
     /// True when `team` owns the group or is listed in `teams`.
     pub fn allows_team(&self, team: &str) -> bool {
         self.owner_team == team || self.teams.iter().any(|t| t == team)
+    }
+
+    /// The approvers' names.
+    pub fn approver_names(&self) -> Vec<String> {
+        self.approvers.iter().map(|a| a.name.clone()).collect()
+    }
+}
+
+/// One entry of `approvers`: a person, and the public keys their approvals are signed
+/// with. Written as a plain name when it has no key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Approver {
+    /// The name approvals are recorded under (`priya.k`).
+    pub name: String,
+    /// Public keys: an OpenSSH public key line (`ssh-ed25519 AAAA… comment`), or an
+    /// ASCII-armored OpenPGP public key block.
+    pub keys: Vec<String>,
+}
+
+impl Approver {
+    /// An approver known by name only.
+    pub fn named(name: impl Into<String>) -> Self {
+        Approver {
+            name: name.into(),
+            keys: Vec::new(),
+        }
+    }
+}
+
+impl From<&str> for Approver {
+    fn from(name: &str) -> Self {
+        Approver::named(name)
+    }
+}
+
+impl Serialize for Approver {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        if self.keys.is_empty() {
+            return s.serialize_str(&self.name);
+        }
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("name", &self.name)?;
+        m.serialize_entry("keys", &self.keys)?;
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Approver {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Approver;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an approver's name, or a mapping with `name` and `keys`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Approver, E> {
+                Ok(Approver::named(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Approver, A::Error> {
+                let (mut name, mut keys) = (None, None);
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "name" => name = Some(map.next_value::<String>()?),
+                        "keys" => keys = Some(map.next_value::<Vec<String>>()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["name", "keys"]));
+                        }
+                    }
+                }
+                Ok(Approver {
+                    name: name.ok_or_else(|| serde::de::Error::missing_field("name"))?,
+                    keys: keys.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Approver {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Approver".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An approver: a name, or a name with the public keys that sign its approvals",
+            "anyOf": [
+                { "type": "string" },
+                {
+                    "type": "object",
+                    "required": ["name"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "name": { "type": "string" },
+                        "keys": {
+                            "type": "array",
+                            "items": {
+                                "type": "string",
+                                "description": "An OpenSSH public key line, or an ASCII-armored OpenPGP public key block"
+                            }
+                        }
+                    }
+                }
+            ]
+        })
     }
 }
 

@@ -34,10 +34,11 @@ pub mod verdict;
 pub mod yaml;
 
 pub use codes::Code;
-pub use config::{Config, ConfigError, Severity};
+pub use config::{Config, ConfigError, Evidence, Severity};
 pub use files::{
-    ArchField, AuditAction, AuditRecord, Checked, ComponentEntry, ComponentsIndex, DebFields,
-    Dependency, DomainEntry, DomainIndex, FileEntry, Manifest, Metadata, Ownership, Port,
+    Approver, ArchField, AuditAction, AuditRecord, Checked, ComponentEntry, ComponentsIndex,
+    DebFields, Dependency, DomainEntry, DomainIndex, FileEntry, Manifest, Metadata, Ownership,
+    Port,
 };
 pub use ids::{
     Arch, ComponentPath, DomainName, EnvName, Format, IdError, Sha256Digest, Timestamp, Version,

@@ -450,6 +450,25 @@ impl Repository {
         Ok(None)
     }
 
+    /// Every `ownership.yaml` of the repository (one per group that has one), sorted by
+    /// group: whoever they list as approvers, for checking signatures.
+    pub fn ownership_files(&self) -> Result<Vec<Loaded<Ownership>>> {
+        let mut groups: Vec<String> = self
+            .components()?
+            .iter()
+            .flat_map(|c| c.ancestors().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        groups.sort();
+        groups.dedup();
+        let mut out = Vec::new();
+        for g in groups {
+            if let Some(o) = self.read_yaml_opt::<Ownership>(&Layout::ownership_path(&g))? {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
     /// `index/components.yaml`, when present.
     pub fn components_index(&self) -> Result<Option<Loaded<ComponentsIndex>>> {
         self.read_yaml_opt(&Layout::components_index())

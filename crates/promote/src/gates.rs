@@ -9,8 +9,9 @@ use berth_model::{ComponentPath, Metadata, Repository, Timestamp, Version};
 use serde::Serialize;
 
 use crate::Result;
-use berth_model::Verdict;
+use crate::evidence::{Git, Keyring, TagApproval};
 use berth_model::stage::{Stage, read_stage};
+use berth_model::{Evidence, Verdict};
 
 /// One gate. Its [`Gate::id`] is stable: scripts may match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -491,27 +492,48 @@ pub(crate) fn dependencies(
 pub(crate) struct Approvals<'a> {
     /// Approvals needed to enter the stage (`[policy.approvals]`).
     pub required: u32,
-    /// Who approved (`--approved-by`), de-duplicated.
+    /// What counts as one (`[policy.evidence]`).
+    pub evidence: Evidence,
+    /// Who approved by name (`--approved-by`), de-duplicated.
     pub given: &'a BTreeSet<String>,
     /// Who is promoting.
     pub actor: &'a str,
     /// Every approver of every owner in this request: an approval listed nowhere is
     /// refused; one listed for another component of the same request is not counted here.
     pub known: &'a BTreeSet<String>,
+    /// The git work tree and the approvers' keys, for signed tags (opened on first use).
+    pub signed: &'a std::sync::OnceLock<std::result::Result<(Git, Keyring), String>>,
 }
 
 /// `approvals`: enough approvals from approvers of the component's owner, none by the
-/// actor, none from people listed nowhere.
+/// actor. With `[policy.evidence]` `"signed-tag"` (the default) each approval is a signed
+/// tag ([`crate::evidence`]); the tags that count are added to `signed`, and why the
+/// others do not goes to `notes` when enough count.
 pub(crate) fn approvals(
     repo: &Repository,
     cand: &Candidate<'_>,
     a: &Approvals<'_>,
+    signed: &mut Vec<TagApproval>,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Refusal>> {
     let owner = repo.owner(cand.component)?;
     let (file, listed): (String, Vec<String>) = match &owner {
-        Some(o) => (o.file.to_string(), o.ownership.value.approvers.clone()),
+        Some(o) => (o.file.to_string(), o.ownership.value.approver_names()),
         None => ("ownership.yaml (none found)".to_owned(), Vec::new()),
     };
+    match a.evidence {
+        Evidence::Name => Ok(named_approvals(cand, a, &file, &listed)),
+        Evidence::SignedTag => signed_approvals(repo, cand, a, &file, &listed, signed, notes),
+    }
+}
+
+/// `approvals` with `--approved-by` names as the evidence.
+fn named_approvals(
+    cand: &Candidate<'_>,
+    a: &Approvals<'_>,
+    file: &str,
+    listed: &[String],
+) -> Vec<Refusal> {
     let mut out = Vec::new();
     if a.given.contains(a.actor) {
         out.push(cand.refuse(
@@ -562,5 +584,84 @@ pub(crate) fn approvals(
             },
         ));
     }
-    Ok(out)
+    out
+}
+
+/// `approvals` with signed tags as the evidence.
+fn signed_approvals(
+    repo: &Repository,
+    cand: &Candidate<'_>,
+    a: &Approvals<'_>,
+    file: &str,
+    listed: &[String],
+    signed: &mut Vec<TagApproval>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Refusal>> {
+    if a.required == 0 {
+        return Ok(Vec::new());
+    }
+    let env = &cand.stage.env;
+    let tag = format!("promote-to-{env}/{}/{}", cand.component, cand.version);
+    let how = format!(
+        "an approver listed with a key in {file} signs `git tag -s -m approved {tag}` (a further approver: `{tag}/<name>`) on the commit to promote, and pushes it"
+    );
+    if !a.given.is_empty() {
+        let names: Vec<&str> = a.given.iter().map(String::as_str).collect();
+        return Ok(vec![cand.refuse(
+            Gate::Approvals,
+            format!(
+                "--approved-by {} is a name, not evidence: {} counts signed tags ([policy.evidence] {env} = \"signed-tag\")",
+                names.join(", "),
+                cand.stage
+            ),
+            how,
+        )]);
+    }
+    let (git, keys) = match a.signed.get_or_init(|| {
+        let git = Git::open(repo).map_err(|e| e.to_string())?;
+        let keys = Keyring::of_repo(repo).map_err(|e| e.to_string())?;
+        Ok((git, keys))
+    }) {
+        Ok(pair) => pair,
+        Err(e) => {
+            return Ok(vec![cand.refuse(Gate::Approvals, e.clone(), how)]);
+        }
+    };
+    let mut problems = Vec::new();
+    let mut counted: Vec<TagApproval> = Vec::new();
+    for t in git.approval_tags(env, cand.component, cand.version)? {
+        match git.verify(&t, cand.component, cand.version, keys) {
+            Err(p) => problems.push(format!("tag `{}`: {}", p.tag, p.why)),
+            Ok(ok) if ok.approver == a.actor => problems.push(format!(
+                "tag `{t}`: signed by `{}`, who promotes: the author of a change cannot approve it",
+                ok.approver
+            )),
+            Ok(ok) if !listed.contains(&ok.approver) => problems.push(format!(
+                "tag `{t}`: signed by `{}`, who is not an approver in {file}",
+                ok.approver
+            )),
+            Ok(ok) if counted.iter().any(|c| c.approver == ok.approver) => {
+                problems.push(format!("tag `{t}`: `{}` approved already", ok.approver));
+            }
+            Ok(ok) => counted.push(ok),
+        }
+    }
+    if u32::try_from(counted.len()).unwrap_or(u32::MAX) >= a.required {
+        notes.extend(problems);
+        signed.extend(counted);
+        return Ok(Vec::new());
+    }
+    let mut message = format!(
+        "{} needs {} signed approval(s) from the approvers in {file}; {} found",
+        env,
+        a.required,
+        counted.len()
+    );
+    if problems.is_empty() {
+        message.push_str(&format!(" (no tag `{tag}` or `{tag}/*`)"));
+    } else {
+        message.push_str(": ");
+        message.push_str(&problems.join("; "));
+    }
+    Ok(vec![cand.refuse(Gate::Approvals, message, how)])
 }

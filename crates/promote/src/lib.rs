@@ -63,6 +63,7 @@
 pub mod actor;
 pub mod audit;
 pub mod event;
+pub mod evidence;
 pub mod gates;
 pub mod plan;
 pub mod tag;

@@ -187,6 +187,8 @@ pub struct Plan {
     /// Findings that did not refuse the change but are recorded with it: policy findings
     /// of a version the stage ran before (a rollback to it).
     pub warnings: Vec<String>,
+    /// The signed tags that approve each change (`[policy.evidence]` `"signed-tag"`).
+    pub signed: BTreeMap<ComponentPath, Vec<crate::evidence::TagApproval>>,
     /// The domain file's text now ("" when it does not exist).
     #[serde(skip)]
     pub before_text: String,
@@ -234,24 +236,38 @@ impl Plan {
 
     /// The records this plan writes, without their chain link.
     pub fn records(&self, cx: &Context) -> Vec<AuditRecord> {
-        let approvals: Vec<String> = cx.given().into_iter().collect();
+        let named: Vec<String> = cx.given().into_iter().collect();
         self.changes
             .iter()
-            .map(|ch| AuditRecord {
-                action: self.action,
-                actor: cx.actor.clone(),
-                at: cx.now,
-                component: ch.component.clone(),
-                version: ch.version.clone(),
-                domain: self.stage.domain.clone(),
-                environment: self.stage.env.clone(),
-                previous_version: ch.previous.clone(),
-                reason: cx.reason.clone(),
-                approvals: approvals.clone(),
-                pipeline_url: cx.pipeline_url.clone(),
-                evidence: cx.evidence.clone(),
-                warnings: self.warnings.clone(),
-                previous_record: None,
+            .map(|ch| {
+                let tags = self.signed.get(&ch.component);
+                let (approvals, evidence) = match tags {
+                    Some(tags) => (
+                        tags.iter().map(|t| t.approver.clone()).collect(),
+                        cx.evidence
+                            .iter()
+                            .cloned()
+                            .chain(tags.iter().map(crate::evidence::TagApproval::describe))
+                            .collect(),
+                    ),
+                    None => (named.clone(), cx.evidence.clone()),
+                };
+                AuditRecord {
+                    action: self.action,
+                    actor: cx.actor.clone(),
+                    at: cx.now,
+                    component: ch.component.clone(),
+                    version: ch.version.clone(),
+                    domain: self.stage.domain.clone(),
+                    environment: self.stage.env.clone(),
+                    previous_version: ch.previous.clone(),
+                    reason: cx.reason.clone(),
+                    approvals,
+                    pipeline_url: cx.pipeline_url.clone(),
+                    evidence,
+                    warnings: self.warnings.clone(),
+                    previous_record: None,
+                }
             })
             .collect()
     }
@@ -276,6 +292,10 @@ impl Outcome {
         let plan = &self.plan;
         let base =
             |component: ComponentPath, version: Option<Version>, previous: Option<Version>| {
+                let approvals = match plan.signed.get(&component) {
+                    Some(tags) => tags.iter().map(|t| t.approver.clone()).collect(),
+                    None => cx.given().into_iter().collect(),
+                };
                 PromotionEvent {
                     action: plan.action,
                     component,
@@ -284,7 +304,7 @@ impl Outcome {
                     environment: plan.stage.env.clone(),
                     previous,
                     actor: cx.actor.clone(),
-                    approvals: cx.given().into_iter().collect(),
+                    approvals,
                     reason: cx.reason.clone(),
                     at: cx.now,
                     record: None,
@@ -347,6 +367,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         refusals: Vec::new(),
         notes: Vec::new(),
         warnings: Vec::new(),
+        signed: BTreeMap::new(),
         before_text,
         after: before.clone(),
     };
@@ -406,9 +427,10 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
     let mut known = BTreeSet::new();
     for (c, _) in &candidates {
         if let Some(o) = repo.owner(c)? {
-            known.extend(o.ownership.value.approvers.iter().cloned());
+            known.extend(o.ownership.value.approver_names());
         }
     }
+    let signed_source = std::sync::OnceLock::new();
     let required = match plan.action {
         AuditAction::Promote => repo
             .config()
@@ -421,9 +443,11 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
     };
     let approvals = Approvals {
         required,
+        evidence: repo.config().policy.evidence(&stage.env),
         given: &given,
         actor: &cx.actor,
         known: &known,
+        signed: &signed_source,
     };
     for (c, v) in &candidates {
         let cand = Candidate {
@@ -445,8 +469,17 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             plan.refusals
                 .extend(gates::build_age(repo, &cand, cx.now, &mut plan.notes)?);
         }
-        plan.refusals
-            .extend(gates::approvals(repo, &cand, &approvals)?);
+        let mut tags = Vec::new();
+        plan.refusals.extend(gates::approvals(
+            repo,
+            &cand,
+            &approvals,
+            &mut tags,
+            &mut plan.notes,
+        )?);
+        if !tags.is_empty() {
+            plan.signed.insert(c.clone(), tags);
+        }
         plan.changes.push(Change {
             component: c.clone(),
             previous: before.version_of(c).cloned(),

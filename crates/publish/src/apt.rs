@@ -63,6 +63,9 @@ pub struct AptOptions {
     pub architectures: Vec<String>,
     /// The key to sign `InRelease` with; none: only an unsigned `Release`.
     pub sign_key: Option<SigningKey>,
+    /// With no `sign_key`, replace a signed repository by an unsigned one anyway
+    /// (otherwise [`PublishError::WouldUnsign`]).
+    pub allow_unsigned: bool,
     /// The `Date` of `Release`; none: `$SOURCE_DATE_EPOCH` when set, else now.
     pub date: Option<jiff::Timestamp>,
     /// `Origin` and `Label` of `Release`.
@@ -76,6 +79,7 @@ impl AptOptions {
             suite: suite.into(),
             architectures: Vec::new(),
             sign_key: None,
+            allow_unsigned: false,
             date: None,
             origin: "berth".to_owned(),
         }
@@ -799,6 +803,11 @@ pub fn publish(
 ) -> Result<AptReport> {
     fs_err::create_dir_all(&out).map_err(PublishError::io(&out))?;
     let _lock = lock_dir(&out)?;
+    // Signing is sticky: a signed repository is not silently replaced by an unsigned one.
+    let release = out.join("dists").join(&opts.suite).join("InRelease");
+    if opts.sign_key.is_none() && !opts.allow_unsigned && release.exists() {
+        return Err(PublishError::WouldUnsign { release });
+    }
     let cache_path = out.join(CACHE_FILE);
     let mut cache = AptCache::load(&cache_path);
     let stage_name = stage.name();

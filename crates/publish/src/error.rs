@@ -38,6 +38,15 @@ pub enum PublishError {
         /// The version.
         version: Version,
     },
+    /// An unsigned publication would replace a signed apt repository: every client would
+    /// then fail with "is no longer signed".
+    #[error(
+        "{release} is signed; publishing without a signing key would leave its clients with an unsigned repository. Give the key (--sign-key, or [publish.apt] in berth.toml), or pass --unsigned to drop the signature on purpose"
+    )]
+    WouldUnsign {
+        /// The signed `InRelease` that exists.
+        release: Utf8PathBuf,
+    },
     /// An artifact could not be read.
     #[error(transparent)]
     Format(#[from] berth_formats::FormatError),

@@ -38,10 +38,18 @@ fn apt(cli: &Cli, repo: &Repository, a: &PublishAptArgs) -> crate::CmdResult {
     let mut opts =
         berth_publish::apt::AptOptions::new(a.suite.clone().unwrap_or_else(|| stage.name()));
     opts.architectures = a.archs.clone();
-    if let Some(key) = &a.sign_key {
-        opts.sign_key = Some(berth_publish::sign::SigningKey::from_file(key).map_err(fail)?);
-    }
-    let r = berth_publish::apt::publish(repo, &stage, a.out.clone(), &opts).map_err(fail)?;
+    opts.allow_unsigned = a.unsigned;
+    opts.sign_key = if a.unsigned {
+        None
+    } else {
+        signing_key(repo, &stage.name(), a.sign_key.as_deref())?
+    };
+    let r =
+        berth_publish::apt::publish(repo, &stage, a.out.clone(), &opts).map_err(|e| match e {
+            // Refused, nothing changed: a negative answer, not a failure to run.
+            e @ PublishError::WouldUnsign { .. } => Failure::Negative(Some(e.to_string())),
+            e => fail(e),
+        })?;
     if let Some(text) = output::machine(cli.format, &r)? {
         output::out(&text);
         return Ok(());
@@ -55,8 +63,10 @@ fn apt(cli: &Cli, repo: &Repository, a: &PublishAptArgs) -> crate::CmdResult {
         r.architectures.join(" "),
         if r.signed {
             "InRelease signed"
+        } else if a.unsigned {
+            "unsigned: --unsigned"
         } else {
-            "unsigned: no --sign-key"
+            "unsigned: no key given or configured"
         },
         r.debs_read,
         r.linked,
@@ -65,6 +75,53 @@ fn apt(cli: &Cli, repo: &Repository, a: &PublishAptArgs) -> crate::CmdResult {
         r.removed
     ));
     Ok(())
+}
+
+/// The key that signs stage `stage`'s apt repository: `--sign-key`, else what
+/// `[publish.apt]` names (a key file outside the repository, or an environment variable
+/// holding the armored key). A key named but not there is an error, never a silently
+/// unsigned repository.
+fn signing_key(
+    repo: &Repository,
+    stage: &str,
+    given: Option<&camino::Utf8Path>,
+) -> crate::Result<Option<berth_publish::sign::SigningKey>> {
+    use berth_publish::sign::SigningKey;
+    if let Some(file) = given {
+        return Ok(Some(SigningKey::from_file(file).map_err(fail)?));
+    }
+    let Some(source) = repo.config().publish.apt.key_for(stage) else {
+        return Ok(None);
+    };
+    if let Some(var) = &source.sign_key_env {
+        let armored = std::env::var(var).map_err(|_| {
+            Failure::Error(format!(
+                "berth.toml signs the apt repository of {stage} with the key in ${var}, which is not set"
+            ))
+        })?;
+        return Ok(Some(
+            SigningKey::from_armor(&armored, &format!("${var}")).map_err(fail)?,
+        ));
+    }
+    let Some(file) = &source.sign_key_file else {
+        return Ok(None);
+    };
+    let path = camino::Utf8PathBuf::from(file);
+    let path = if path.is_absolute() {
+        path
+    } else {
+        repo.root().join(path)
+    };
+    let inside = std::fs::canonicalize(&path)
+        .ok()
+        .zip(std::fs::canonicalize(repo.root()).ok())
+        .is_some_and(|(p, root)| p.starts_with(root));
+    if inside {
+        return Err(Failure::Error(format!(
+            "berth.toml names {path} as the apt signing key, inside the repository: keep secret keys out of the tree (a path outside it, or sign_key_env)"
+        )));
+    }
+    Ok(Some(SigningKey::from_file(&path).map_err(fail)?))
 }
 
 fn oci(cli: &Cli, repo: &Repository, a: &PublishOciArgs) -> crate::CmdResult {

@@ -22,6 +22,9 @@ pub enum Reply {
     Status(u16, &'static str, Vec<(&'static str, String)>),
     /// Read the request, then say nothing for this long and hang up.
     Hang(Duration),
+    /// Answer with this status and a body that repeats the request's path (the secret
+    /// part of the URL), as some proxies and servers do in their error pages.
+    Echo(u16),
 }
 
 impl Reply {
@@ -176,6 +179,14 @@ fn serve(stream: TcpStream, reply: Reply, start: Instant, seen: &Mutex<Vec<Reque
         });
     }
     let mut stream = stream;
+    let echoed;
+    let reply = match reply {
+        Reply::Echo(code) => {
+            echoed = format!("no such webhook: {}", seen_path(seen));
+            Reply::Status(code, echoed.leak(), Vec::new())
+        }
+        other => other,
+    };
     match reply {
         Reply::Status(code, text, extra) => {
             let mut head = format!(
@@ -191,5 +202,14 @@ fn serve(stream: TcpStream, reply: Reply, start: Instant, seen: &Mutex<Vec<Reque
             let _ = stream.flush();
         }
         Reply::Hang(d) => std::thread::sleep(d),
+        Reply::Echo(_) => {}
     }
+}
+
+/// The path of the request just recorded.
+fn seen_path(seen: &Mutex<Vec<Request>>) -> String {
+    seen.lock()
+        .ok()
+        .and_then(|v| v.last().map(|r| r.path.clone()))
+        .unwrap_or_default()
 }
