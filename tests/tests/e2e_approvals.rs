@@ -269,6 +269,16 @@ fn approvals_are_signed_tags_checked_against_ownership_keys() {
     let r = s.promote("priya.k", "ms-ingestion", "1.0.2", "prod", &[]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("who promotes"), "{}", r.stderr);
+    // Nor the approval of the change's author, whoever runs the promotion.
+    let r = s.promote(
+        "ci-bot",
+        "ms-ingestion",
+        "1.0.2",
+        "prod",
+        &["--author", "Priya K <priya.k@yourco.com>"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("who made the change"), "{}", r.stderr);
     // Signed by priya.k on the commit promoted, promoted by someone else: it lands, and
     // the record says who approved and with what.
     let r = s.promote("ci-bot", "ms-ingestion", "1.0.2", "prod", &[]);

@@ -124,6 +124,35 @@ fn the_seed_pipeline_runs_with_gitlab_ci_local() {
         assert_eq!(r.code, 0, "{r:?}");
     }
 
+    // From here on prod approvals are signed tags (the default evidence): priya.k's SSH
+    // key is listed in cloud/dmp's ownership.yaml.
+    berth_tests::require_tool("ssh-keygen", "openssh-client");
+    let keys = root.join(".keys");
+    std::fs::create_dir_all(&keys).expect("keys dir");
+    let keygen = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "priya.k", "-f"])
+        .arg(keys.join("priya.k"))
+        .output()
+        .expect("ssh-keygen");
+    assert!(keygen.status.success());
+    let public = read(&root, ".keys/priya.k.pub");
+    let toml = read(&root, "berth.toml");
+    std::fs::write(
+        root.join("berth.toml"),
+        toml.replace("[policy.evidence]\nprod = \"name\"\n", ""),
+    )
+    .expect("berth.toml");
+    let dmp = read(&root, "components/cloud/dmp/ownership.yaml").replace(
+        "approvers: [\"priya.k\", \"domain-lead-cloud\"]",
+        &format!(
+            "approvers:\n  - name: priya.k\n    keys: [\"{}\"]\n  - domain-lead-cloud",
+            public.trim()
+        ),
+    );
+    std::fs::write(root.join("components/cloud/dmp/ownership.yaml"), dmp).expect("ownership");
+    git(&root, &["add", "-A", "berth.toml", "components", "index"]);
+    git(&root, &["commit", "-q", "-m", "approvals are signed tags"]);
+
     let common = [("BERTH", bin.as_str()), ("BERTH_ACTOR", "ci-bot")];
 
     // Build stage: add, then the two checks of the verify stage.
@@ -181,10 +210,37 @@ fn the_seed_pipeline_runs_with_gitlab_ci_local() {
     assert!(out.contains("approvals"), "{out}");
     assert_eq!(read(&root, "index/domain-cloud.yaml"), before);
 
-    // With the domain lead's approval: promoted, deployed, and Slack told.
+    // A bare name is not evidence any more.
+    let mut named = vars.clone();
+    named.push(("BERTH_PROMOTE_ARGS", "--approved-by priya.k"));
+    let (ok, out) = gcl(&root, &named, &["berth-promote"]);
+    assert!(!ok && out.contains("is a name, not evidence"), "{out}");
+    assert_eq!(read(&root, "index/domain-cloud.yaml"), before);
+
+    // priya.k signs the prod tag (the tag pipeline runs on it): promoted, deployed, and
+    // Slack told.
+    git(&root, &["add", "-A", "components", "index"]);
+    git(
+        &root,
+        &["commit", "-q", "-m", "ms-ingestion 1.0.4 in staging"],
+    );
+    let signing_key = format!("user.signingkey={}", keys.join("priya.k"));
+    git(
+        &root,
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &signing_key,
+            "tag",
+            "-s",
+            "-m",
+            "approved",
+            prod_tag,
+        ],
+    );
     let receiver = slack::Receiver::start(vec![slack::Reply::ok()], Duration::from_secs(60));
     let hook = receiver.url.clone();
-    vars.push(("BERTH_PROMOTE_ARGS", "--approved-by priya.k"));
     let (ok, out) = gcl(&root, &vars, &["berth-promote", "berth-deploy-prod"]);
     assert!(ok, "{out}");
     let prod = read(&root, "index/domain-cloud.yaml");

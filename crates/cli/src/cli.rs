@@ -199,6 +199,11 @@ pub struct PromoteArgs {
     /// Who promotes (default: $BERTH_ACTOR, $GITLAB_USER_LOGIN, the OS user).
     #[arg(long, value_name = "NAME")]
     pub actor: Option<String>,
+    /// Who made the change being promoted (`Name <mail>` or a login; default:
+    /// $BERTH_CHANGE_AUTHOR). A signed approval by them does not count: the author of a
+    /// change cannot approve it. Without it, the actor is taken as the author.
+    #[arg(long, value_name = "NAME")]
+    pub author: Option<String>,
     /// Check every gate and show the change as a diff; write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -498,6 +498,8 @@ pub(crate) struct Approvals<'a> {
     pub given: &'a BTreeSet<String>,
     /// Who is promoting.
     pub actor: &'a str,
+    /// Who made the change, when known (else the actor is taken as the author).
+    pub author: Option<&'a str>,
     /// Every approver of every owner in this request: an approval listed nowhere is
     /// refused; one listed for another component of the same request is not counted here.
     pub known: &'a BTreeSet<String>,
@@ -632,10 +634,17 @@ fn signed_approvals(
     for t in git.approval_tags(env, cand.component, cand.version)? {
         match git.verify(&t, cand.component, cand.version, keys) {
             Err(p) => problems.push(format!("tag `{}`: {}", p.tag, p.why)),
-            Ok(ok) if ok.approver == a.actor => problems.push(format!(
-                "tag `{t}`: signed by `{}`, who promotes: the author of a change cannot approve it",
-                ok.approver
-            )),
+            Ok(ok) if same_person(&ok.approver, a.author.unwrap_or(a.actor)) => {
+                problems.push(format!(
+                    "tag `{t}`: signed by `{}`, who {}: the author of a change cannot approve it",
+                    ok.approver,
+                    if a.author.is_some() {
+                        "made the change"
+                    } else {
+                        "promotes"
+                    }
+                ));
+            }
             Ok(ok) if !listed.contains(&ok.approver) => problems.push(format!(
                 "tag `{t}`: signed by `{}`, who is not an approver in {file}",
                 ok.approver
@@ -664,4 +673,33 @@ fn signed_approvals(
         message.push_str(&problems.join("; "));
     }
     Ok(vec![cand.refuse(Gate::Approvals, message, how)])
+}
+
+/// True when `who` (a login, or `Name <mail>`) is the approver `approver`: the same name,
+/// the same mail, or a mail whose local part is the name (case ignored).
+pub(crate) fn same_person(approver: &str, who: &str) -> bool {
+    let approver = approver.trim().to_lowercase();
+    let who = who.trim().to_lowercase();
+    if who == approver {
+        return true;
+    }
+    let mail = who
+        .rsplit_once('<')
+        .and_then(|(_, r)| r.strip_suffix('>'))
+        .unwrap_or(&who);
+    mail == approver || mail.split('@').next() == Some(approver.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_person;
+
+    #[test]
+    fn people_are_matched_by_login_or_mail() {
+        assert!(same_person("priya.k", "priya.k"));
+        assert!(same_person("priya.k", "Priya K <priya.k@yourco.com>"));
+        assert!(same_person("priya.k", "PRIYA.K@yourco.com"));
+        assert!(!same_person("priya.k", "Lars N <lars.n@yourco.com>"));
+        assert!(!same_person("priya.k", "priya"));
+    }
 }

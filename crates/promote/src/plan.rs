@@ -23,6 +23,9 @@ use berth_model::stage::{Stage, read_stage};
 pub struct Context {
     /// Who promotes ([`crate::resolve_actor`]).
     pub actor: String,
+    /// Who made the change being promoted, when known (`Name <mail>` or a login): a
+    /// signed approval of theirs does not count. Unknown: the actor is taken as the author.
+    pub author: Option<String>,
     /// Who approved (`--approved-by`, repeatable).
     pub approvals: Vec<String>,
     /// Why (`--reason`).
@@ -41,6 +44,7 @@ impl Context {
         let now = Timestamp::now();
         Context {
             actor: actor.into(),
+            author: None,
             approvals: Vec::new(),
             reason: None,
             evidence: Vec::new(),
@@ -54,6 +58,9 @@ impl Context {
     /// that could forge the output of `berth log` or a notification.
     pub fn check(&self) -> Result<()> {
         berth_model::ids::check_line("actor", &self.actor)?;
+        if let Some(a) = &self.author {
+            berth_model::ids::check_line("author", a)?;
+        }
         for a in &self.approvals {
             berth_model::ids::check_line("approval", a)?;
         }
@@ -446,6 +453,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         evidence: repo.config().policy.evidence(&stage.env),
         given: &given,
         actor: &cx.actor,
+        author: cx.author.as_deref(),
         known: &known,
         signed: &signed_source,
     };

@@ -32,12 +32,13 @@ pub fn run(cli: &Cli, args: &PromoteArgs) -> crate::CmdResult {
         let t = berth_promote::PromotionTag::parse(tag)?;
         let stage = t.stage(&repo, args.domain.as_deref())?;
         let req = Request::one(stage, t.component.as_str(), t.version.to_string());
-        let cx = context(
+        let mut cx = context(
             args.actor.as_deref(),
             &args.approved_by,
             args.reason.as_ref(),
             &args.evidence,
         );
+        cx.author = change_author(args.author.as_deref());
         return run_request(cli, &repo, &req, &cx, args.dry_run);
     }
     let (Some(domain), Some(env)) = (args.domain.as_deref(), args.env.as_deref()) else {
@@ -60,13 +61,23 @@ pub fn run(cli: &Cli, args: &PromoteArgs) -> crate::CmdResult {
             }
         },
     };
-    let cx = context(
+    let mut cx = context(
         args.actor.as_deref(),
         &args.approved_by,
         args.reason.as_ref(),
         &args.evidence,
     );
+    cx.author = change_author(args.author.as_deref());
     run_request(cli, &repo, &req, &cx, args.dry_run)
+}
+
+/// `--author`, else $BERTH_CHANGE_AUTHOR.
+fn change_author(given: Option<&str>) -> Option<String> {
+    given
+        .map(str::to_owned)
+        .or_else(|| std::env::var("BERTH_CHANGE_AUTHOR").ok())
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
 }
 
 /// The formats `promote` and `rollback` offer.
