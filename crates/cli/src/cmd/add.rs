@@ -62,7 +62,9 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
             b.set_message(file.file_name().unwrap_or_default().to_owned());
         }
     };
-    let result = berth_ingest::add(&repo, &req, &super::checker(&repo), &on_progress);
+    let checker = super::checker(&repo);
+    let result = berth_ingest::add(&repo, &req, &checker, &on_progress);
+    checker.save();
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

@@ -122,6 +122,8 @@ pub(super) fn run_request(
     } else {
         execute(repo, &health, req, cx)?
     };
+    // What the checker learnt (artifact hashes read by the `valid` gate) serves the next run.
+    health.save();
     if !dry_run {
         for ev in outcome.events(cx) {
             let event = super::promotion_notification(&ev, cx.pipeline_url.as_deref());
