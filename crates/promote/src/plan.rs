@@ -378,7 +378,52 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         before_text,
         after: before.clone(),
     };
-    let wanted = match req {
+    let wanted = wanted(repo, req, &before, &mut plan)?;
+    let candidates = sort_wanted(repo, wanted, &before, &mut plan)?;
+    check_candidates(repo, verdict, cx, &candidates, &before, &mut plan)?;
+    if !plan.changes.is_empty() {
+        let resolver = Resolver::new(repo)?;
+        let as_map = |d: &DomainIndex| -> BTreeMap<ComponentPath, Version> {
+            d.components
+                .iter()
+                .map(|e| (e.name.clone(), e.version.clone()))
+                .collect()
+        };
+        plan.refusals.extend(gates::dependencies(
+            &resolver,
+            &stage,
+            &as_map(&before),
+            &as_map(&plan.after),
+            &mut plan.notes,
+        ));
+    }
+    // The domain file anchors the newest record, the ones this plan writes included.
+    let writes_something = !plan.changes.is_empty() || !plan.restored.is_empty();
+    if !plan.is_refused() && writes_something {
+        let mut head = ChainHead::read(repo, &stage)?;
+        for record in plan.records(cx) {
+            head.next(repo, &stage, record)?;
+        }
+        plan.after.audit_head = head.last();
+    }
+    // One refusal per gate and component is enough; keep the gate order.
+    plan.refusals.sort_by(|a, b| {
+        (a.gate, &a.component, &a.message).cmp(&(b.gate, &b.component, &b.message))
+    });
+    plan.refusals.dedup();
+    Ok(plan)
+}
+
+/// The component versions `req` asks to put into the stage (refusing names that do not
+/// exist).
+fn wanted(
+    repo: &Repository,
+    req: &Request,
+    before: &DomainIndex,
+    plan: &mut Plan,
+) -> Result<Vec<(ComponentPath, Version)>> {
+    let stage = plan.stage.clone();
+    Ok(match req {
         Request::One {
             component, version, ..
         } => match gates::exists(repo, &stage, component, version)? {
@@ -392,18 +437,29 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             from,
             to,
             components,
-        } => whole_stage_candidates(repo, from, to, components, &mut plan)?,
+        } => whole_stage_candidates(repo, from, to, components, plan)?,
         Request::Rollback { component, to, .. } => {
-            rollback_target(repo, &stage, &before, component, to.as_deref(), &mut plan)?
+            rollback_target(repo, &stage, before, component, to.as_deref(), plan)?
         }
-    };
+    })
+}
 
-    let mut candidates = Vec::new();
+/// Sorts what is wanted: rows the stage runs already (`unchanged`), rows its trail records
+/// but its domain file lacks (`restored`: an interrupted promotion), and the candidates
+/// the gates judge.
+fn sort_wanted(
+    repo: &Repository,
+    wanted: Vec<(ComponentPath, Version)>,
+    before: &DomainIndex,
+    plan: &mut Plan,
+) -> Result<Vec<(ComponentPath, Version)>> {
+    let stage = &plan.stage;
     let trail = if plan.action == AuditAction::Promote {
         audit::promoted_by_audit(repo, &stage.domain, &stage.env)?
     } else {
         BTreeMap::new()
     };
+    let mut candidates = Vec::new();
     for (c, v) in wanted {
         if before.version_of(&c) == Some(&v) {
             plan.unchanged.push(DomainEntry {
@@ -420,8 +476,21 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             candidates.push((c, v));
         }
     }
+    Ok(candidates)
+}
 
-    let history = if candidates.is_empty() {
+/// Every gate of one candidate at a time but `dependencies` (judged on the whole stage
+/// after): refusals, notes and warnings go to `plan`, and each candidate becomes a change.
+fn check_candidates(
+    repo: &Repository,
+    verdict: &dyn Verdict,
+    cx: &Context,
+    candidates: &[(ComponentPath, Version)],
+    before: &DomainIndex,
+    plan: &mut Plan,
+) -> Result<()> {
+    let stage = plan.stage.clone();
+    let history: Vec<AuditRecord> = if candidates.is_empty() {
         Vec::new()
     } else {
         audit::record_files(repo, &stage)
@@ -432,7 +501,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
     };
     let given = cx.given();
     let mut known = BTreeSet::new();
-    for (c, _) in &candidates {
+    for (c, _) in candidates {
         if let Some(o) = repo.owner(c)? {
             known.extend(o.ownership.value.approver_names());
         }
@@ -457,7 +526,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         known: &known,
         signed: &signed_source,
     };
-    for (c, v) in &candidates {
+    for (c, v) in candidates {
         let cand = Candidate {
             component: c,
             version: v,
@@ -495,38 +564,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         });
         plan.after.set(c, Some(v.clone()));
     }
-
-    if !plan.changes.is_empty() {
-        let resolver = Resolver::new(repo)?;
-        let as_map = |d: &DomainIndex| -> BTreeMap<ComponentPath, Version> {
-            d.components
-                .iter()
-                .map(|e| (e.name.clone(), e.version.clone()))
-                .collect()
-        };
-        plan.refusals.extend(gates::dependencies(
-            &resolver,
-            &stage,
-            &as_map(&before),
-            &as_map(&plan.after),
-            &mut plan.notes,
-        ));
-    }
-    // The domain file anchors the newest record, the ones this plan writes included.
-    let writes_something = !plan.changes.is_empty() || !plan.restored.is_empty();
-    if !plan.is_refused() && writes_something {
-        let mut head = ChainHead::read(repo, &stage)?;
-        for record in plan.records(cx) {
-            head.next(repo, &stage, record)?;
-        }
-        plan.after.audit_head = head.last();
-    }
-    // One refusal per gate and component is enough; keep the gate order.
-    plan.refusals.sort_by(|a, b| {
-        (a.gate, &a.component, &a.message).cmp(&(b.gate, &b.component, &b.message))
-    });
-    plan.refusals.dedup();
-    Ok(plan)
+    Ok(())
 }
 
 /// True when the stage's records show it running `c` `v` before.
@@ -625,15 +663,6 @@ fn rollback_target(
     to: Option<&str>,
     plan: &mut Plan,
 ) -> Result<Vec<(ComponentPath, Version)>> {
-    let refuse = |c: &str, v: &str, message: String, help: String| Refusal {
-        target: ComponentPath::parse(c).ok(),
-        gate: Gate::History,
-        component: c.to_owned(),
-        version: v.to_owned(),
-        stage: stage.clone(),
-        message,
-        help,
-    };
     let c = match repo.resolve_component(component) {
         Ok(c) => c,
         Err(berth_model::Error::NotFound { hint, .. }) => {
@@ -650,9 +679,9 @@ fn rollback_target(
         }
         Err(e) => return Err(e.into()),
     };
+    let refuse = History { stage, c: &c };
     let Some(current) = before.version_of(&c).cloned() else {
-        plan.refusals.push(refuse(
-            c.as_str(),
+        plan.refusals.push(refuse.at(
             to.unwrap_or("-"),
             format!("{stage} does not run {c}: there is nothing to roll back"),
             format!(
@@ -665,73 +694,14 @@ fn rollback_target(
     let files = audit::record_files(repo, stage).map_err(berth_model::Error::from)?;
     let history = audit::ran(&files, &c);
     let target = match to {
-        Some(t) => {
-            let ran_before: BTreeSet<Version> = history
-                .iter()
-                .flat_map(|(r, _)| [Some(r.version.clone()), r.previous_version.clone()])
-                .flatten()
-                .filter(|v| v != &current)
-                .collect();
-            let list = ran_before
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            match Version::parse(t) {
-                Ok(v) if ran_before.contains(&v) => v,
-                Ok(v) if v == current => {
-                    plan.refusals.push(refuse(
-                        c.as_str(),
-                        t,
-                        format!("{stage} runs {c} {v} already"),
-                        if list.is_empty() {
-                            "nothing earlier to roll back to".into()
-                        } else {
-                            format!("versions it ran before: {list}")
-                        },
-                    ));
-                    return Ok(Vec::new());
-                }
-                _ => {
-                    plan.refusals.push(refuse(
-                        c.as_str(),
-                        t,
-                        format!("according to its audit trail, {stage} never ran {c} {t}"),
-                        if list.is_empty() {
-                            "it ran no other version; promote the version instead (berth promote)".into()
-                        } else {
-                            format!("roll back to a version it ran before: {list}; or promote {t} (berth promote)")
-                        },
-                    ));
-                    return Ok(Vec::new());
-                }
-            }
-        }
-        None => {
-            let last = history.iter().rev().find(|(r, _)| r.version == current);
-            match last {
-                Some((r, _)) => match &r.previous_version {
-                    Some(p) => p.clone(),
-                    None => {
-                        plan.refusals.push(refuse(
-                            c.as_str(),
-                            "-",
-                            format!("{c} {current} is the first version {stage} ran: there is nothing to roll back to"),
-                            "promote another version instead (berth promote)".into(),
-                        ));
-                        return Ok(Vec::new());
-                    }
-                },
-                None => {
-                    plan.refusals.push(refuse(
-                        c.as_str(),
-                        "-",
-                        format!("no audit record shows how {stage} came to run {c} {current} (was the domain file edited by hand?)"),
-                        "give the version to go back to with --to VERSION, if the trail lists it, or promote one (berth promote)".into(),
-                    ));
-                    return Ok(Vec::new());
-                }
-            }
+        Some(t) => chosen_target(&refuse, &history, &current, t),
+        None => previous_target(&refuse, &history, &current),
+    };
+    let target = match target {
+        Ok(v) => v,
+        Err(r) => {
+            plan.refusals.push(r);
+            return Ok(Vec::new());
         }
     };
     Ok(
@@ -743,6 +713,97 @@ fn rollback_target(
             }
         },
     )
+}
+
+/// Refusals of the `history` gate about one component of one stage.
+struct History<'a> {
+    stage: &'a Stage,
+    c: &'a ComponentPath,
+}
+
+impl History<'_> {
+    fn at(&self, version: &str, message: String, help: String) -> Refusal {
+        Refusal {
+            target: Some(self.c.clone()),
+            gate: Gate::History,
+            component: self.c.to_string(),
+            version: version.to_owned(),
+            stage: self.stage.clone(),
+            message,
+            help,
+        }
+    }
+}
+
+/// `--to t`: a version the stage ran before, by its trail.
+fn chosen_target(
+    refuse: &History<'_>,
+    history: &[(AuditRecord, camino::Utf8PathBuf)],
+    current: &Version,
+    t: &str,
+) -> std::result::Result<Version, Refusal> {
+    let (stage, c) = (refuse.stage, refuse.c);
+    let ran_before: BTreeSet<Version> = history
+        .iter()
+        .flat_map(|(r, _)| [Some(r.version.clone()), r.previous_version.clone()])
+        .flatten()
+        .filter(|v| v != current)
+        .collect();
+    let list = ran_before
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match Version::parse(t) {
+        Ok(v) if ran_before.contains(&v) => Ok(v),
+        Ok(v) if &v == current => Err(refuse.at(
+            t,
+            format!("{stage} runs {c} {v} already"),
+            if list.is_empty() {
+                "nothing earlier to roll back to".into()
+            } else {
+                format!("versions it ran before: {list}")
+            },
+        )),
+        _ => Err(refuse.at(
+            t,
+            format!("according to its audit trail, {stage} never ran {c} {t}"),
+            if list.is_empty() {
+                "it ran no other version; promote the version instead (berth promote)".into()
+            } else {
+                format!(
+                    "roll back to a version it ran before: {list}; or promote {t} (berth promote)"
+                )
+            },
+        )),
+    }
+}
+
+/// No `--to`: the version the stage ran before the record that put `current` there.
+fn previous_target(
+    refuse: &History<'_>,
+    history: &[(AuditRecord, camino::Utf8PathBuf)],
+    current: &Version,
+) -> std::result::Result<Version, Refusal> {
+    let (stage, c) = (refuse.stage, refuse.c);
+    match history.iter().rev().find(|(r, _)| &r.version == current) {
+        Some((r, _)) => r.previous_version.clone().ok_or_else(|| {
+            refuse.at(
+                "-",
+                format!(
+                    "{c} {current} is the first version {stage} ran: there is nothing to roll back to"
+                ),
+                "promote another version instead (berth promote)".into(),
+            )
+        }),
+        None => Err(refuse.at(
+            "-",
+            format!(
+                "no audit record shows how {stage} came to run {c} {current} (was the domain file edited by hand?)"
+            ),
+            "give the version to go back to with --to VERSION, if the trail lists it, or promote one (berth promote)".into(),
+        )),
+    }
 }
 
 /// Runs `req`: takes the repository lock, finishes what a killed writer left (the

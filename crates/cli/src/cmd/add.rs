@@ -36,24 +36,7 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
         "add",
     )?;
     let repo = super::open_repo(cli)?;
-    let req = AddRequest {
-        component: ComponentPath::parse(&args.component)?,
-        version: Version::parse(&args.version)?,
-        docker: args.docker.clone(),
-        debs: args.deb.clone(),
-        generic: args.generic.clone(),
-        metadata: match (&args.metadata, args.from_previous) {
-            (Some(f), _) => MetadataSource::File(f.clone()),
-            (None, true) => MetadataSource::FromPrevious,
-            (None, false) => MetadataSource::Existing,
-        },
-        base_image: args.base_image.clone(),
-        transfer: if args.move_files {
-            Transfer::Move
-        } else {
-            Transfer::Copy
-        },
-    };
+    let req = request(args)?;
     let bar = progress_bar(args.no_progress);
     let on_progress = |file: &camino::Utf8Path, done: u64, total: u64| {
         if let Some(b) = &bar {
@@ -81,48 +64,86 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
         ));
     }
     if !outcome.unchanged() {
-        let formats: Vec<String> = outcome.formats.iter().map(|f| f.0.to_string()).collect();
-        let event =
-            berth_notify::Event::new(berth_notify::EventKind::Added, outcome.component.clone())
-                .with_version(outcome.version.clone())
-                .with_detail(format!("formats: {}", formats.join(", ")));
-        let event = match std::env::var(berth_notify::PIPELINE_URL_ENV) {
-            Ok(u) if !u.is_empty() => event.with_pipeline_url(u),
-            _ => event,
-        };
-        super::notify_quietly(&repo, &event);
+        notify_added(&repo, &outcome);
     }
-    let view = AddView {
-        component: outcome.component.to_string(),
-        version: outcome.version.to_string(),
-        unchanged: outcome.unchanged(),
-        metadata_written: outcome.metadata_written,
-        formats: outcome
-            .formats
-            .iter()
-            .map(|(f, st, m)| FormatView {
-                format: f.to_string(),
-                status: match st {
-                    FormatStatus::Added => "added",
-                    FormatStatus::Unchanged => "unchanged",
-                },
-                sha256: m.sha256.text(),
-            })
-            .collect(),
-        latest_before: outcome
-            .latest_change
-            .as_ref()
-            .and_then(|c| c.0.as_ref().map(ToString::to_string)),
-        latest_after: outcome
-            .latest_change
-            .as_ref()
-            .and_then(|c| c.1.as_ref().map(ToString::to_string)),
-        not_latest_because: outcome.findings.clone(),
-    };
+    let view = AddView::of(&outcome);
     if let Some(text) = output::machine(cli.format, &view)? {
         output::out(&text);
         return Ok(());
     }
+    output::out(&human(&view, &outcome));
+    Ok(())
+}
+
+/// The request the flags describe.
+fn request(args: &AddArgs) -> crate::Result<AddRequest> {
+    Ok(AddRequest {
+        component: ComponentPath::parse(&args.component)?,
+        version: Version::parse(&args.version)?,
+        docker: args.docker.clone(),
+        debs: args.deb.clone(),
+        generic: args.generic.clone(),
+        metadata: match (&args.metadata, args.from_previous) {
+            (Some(f), _) => MetadataSource::File(f.clone()),
+            (None, true) => MetadataSource::FromPrevious,
+            (None, false) => MetadataSource::Existing,
+        },
+        base_image: args.base_image.clone(),
+        transfer: if args.move_files {
+            Transfer::Move
+        } else {
+            Transfer::Copy
+        },
+    })
+}
+
+/// Posts `added` to the owner's channel (quietly: a failed notification fails nothing).
+fn notify_added(repo: &berth_model::Repository, outcome: &berth_ingest::AddOutcome) {
+    let formats: Vec<String> = outcome.formats.iter().map(|f| f.0.to_string()).collect();
+    let event = berth_notify::Event::new(berth_notify::EventKind::Added, outcome.component.clone())
+        .with_version(outcome.version.clone())
+        .with_detail(format!("formats: {}", formats.join(", ")));
+    let event = match std::env::var(berth_notify::PIPELINE_URL_ENV) {
+        Ok(u) if !u.is_empty() => event.with_pipeline_url(u),
+        _ => event,
+    };
+    super::notify_quietly(repo, &event);
+}
+
+impl AddView {
+    fn of(outcome: &berth_ingest::AddOutcome) -> AddView {
+        AddView {
+            component: outcome.component.to_string(),
+            version: outcome.version.to_string(),
+            unchanged: outcome.unchanged(),
+            metadata_written: outcome.metadata_written,
+            formats: outcome
+                .formats
+                .iter()
+                .map(|(f, st, m)| FormatView {
+                    format: f.to_string(),
+                    status: match st {
+                        FormatStatus::Added => "added",
+                        FormatStatus::Unchanged => "unchanged",
+                    },
+                    sha256: m.sha256.text(),
+                })
+                .collect(),
+            latest_before: outcome
+                .latest_change
+                .as_ref()
+                .and_then(|c| c.0.as_ref().map(ToString::to_string)),
+            latest_after: outcome
+                .latest_change
+                .as_ref()
+                .and_then(|c| c.1.as_ref().map(ToString::to_string)),
+            not_latest_because: outcome.findings.clone(),
+        }
+    }
+}
+
+/// The add, for people.
+fn human(view: &AddView, outcome: &berth_ingest::AddOutcome) -> String {
     let mut s = String::new();
     for f in &view.formats {
         s.push_str(&format!(
@@ -162,8 +183,7 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
     if view.unchanged {
         s.push_str("nothing changed: identical content was already published\n");
     }
-    output::out(&s);
-    Ok(())
+    s
 }
 
 /// A byte progress bar on a terminal (stderr), hidden otherwise or with --no-progress.

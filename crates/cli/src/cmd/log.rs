@@ -21,6 +21,68 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
     if args.anchor {
         return anchor(cli, &repo);
     }
+    let (component, filter) = filter_of(&repo, args)?;
+    let l = log(&repo, &filter)?;
+    if let Some(c) = &component
+        && l.entries.is_empty()
+        && repo.resolve_component(c).is_err()
+    {
+        return Err(Failure::Negative(Some(format!(
+            "component `{c}` is not in the repository and no audit record names it"
+        ))));
+    }
+    if let Some(text) = output::machine(cli.format, &l)? {
+        output::out(&text);
+    } else if l.entries.is_empty() {
+        output::out("no audit records\n");
+    } else {
+        output::out(&table(&l));
+    }
+    if l.problems.is_empty() {
+        return Ok(());
+    }
+    if !matches!(cli.format, OutputFormat::Json | OutputFormat::Yaml) {
+        for p in &l.problems {
+            output::error(&p.to_string());
+        }
+    }
+    Err(Failure::Negative(Some(format!(
+        "the audit trail is not intact: {} problem(s); records are written only by berth promote and berth rollback, never edited",
+        l.problems.len()
+    ))))
+}
+
+/// `berth log --anchor`.
+fn anchor(cli: &Cli, repo: &berth_model::Repository) -> crate::CmdResult {
+    let (done, problems) = berth_promote::anchor(repo)?;
+    if let Some(text) = output::machine(cli.format, &done)? {
+        output::out(&text);
+    } else {
+        for a in &done {
+            let head = a
+                .head
+                .map_or_else(|| "no record".to_owned(), |h| h.hex()[..12].to_owned());
+            let what = if a.written { "anchored" } else { "unchanged" };
+            output::out(&format!("{}: {what} ({head})\n", a.stage));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        output::error(&p.to_string());
+    }
+    Err(Failure::Negative(Some(format!(
+        "{} problem(s) in the audit trail: those stages were not anchored; restore the trail from version control first",
+        problems.len()
+    ))))
+}
+
+/// The component (resolved like every other command does) and the filter the flags ask for.
+fn filter_of(
+    repo: &berth_model::Repository,
+    args: &LogArgs,
+) -> crate::Result<(Option<String>, LogFilter)> {
     // The same resolver as every other command: a full path or a unique last segment of a
     // component in the tree, with a suggestion for a typo. A component no longer in the
     // tree is still found by its full path in the records.
@@ -70,100 +132,52 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
             }
         }
     }
-    let l = log(&repo, &filter)?;
-    if let Some(c) = &component
-        && l.entries.is_empty()
-        && repo.resolve_component(c).is_err()
-    {
-        return Err(Failure::Negative(Some(format!(
-            "component `{c}` is not in the repository and no audit record names it"
-        ))));
-    }
-    if let Some(text) = output::machine(cli.format, &l)? {
-        output::out(&text);
-    } else if l.entries.is_empty() {
-        output::out("no audit records\n");
-    } else {
-        let rows: Vec<Vec<String>> = l
-            .entries
-            .iter()
-            .map(|e| {
-                let r = &e.record;
-                vec![
-                    r.at.jiff().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                    match r.action {
-                        AuditAction::Promote => "promote",
-                        AuditAction::Rollback => "rollback",
-                    }
-                    .to_owned(),
-                    format!("{}/{}", r.domain, r.environment),
-                    r.component.to_string(),
-                    r.previous_version
-                        .as_ref()
-                        .map_or_else(|| "-".to_owned(), ToString::to_string),
-                    r.version.to_string(),
-                    // Records are files a person could edit: nothing in them may forge a line.
-                    output::printable(&r.actor),
-                    if r.approvals.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        output::printable(&r.approvals.join(","))
-                    },
-                    output::printable(r.reason.as_deref().unwrap_or_default()),
-                ]
-            })
-            .collect();
-        output::out(&output::table(
-            &[
-                "AT",
-                "ACTION",
-                "STAGE",
-                "COMPONENT",
-                "FROM",
-                "TO",
-                "ACTOR",
-                "APPROVED",
-                "REASON",
-            ],
-            &rows,
-        ));
-    }
-    if l.problems.is_empty() {
-        return Ok(());
-    }
-    if !matches!(cli.format, OutputFormat::Json | OutputFormat::Yaml) {
-        for p in &l.problems {
-            output::error(&p.to_string());
-        }
-    }
-    Err(Failure::Negative(Some(format!(
-        "the audit trail is not intact: {} problem(s); records are written only by berth promote and berth rollback, never edited",
-        l.problems.len()
-    ))))
+    Ok((component, filter))
 }
 
-/// `berth log --anchor`.
-fn anchor(cli: &Cli, repo: &berth_model::Repository) -> crate::CmdResult {
-    let (done, problems) = berth_promote::anchor(repo)?;
-    if let Some(text) = output::machine(cli.format, &done)? {
-        output::out(&text);
-    } else {
-        for a in &done {
-            let head = a
-                .head
-                .map_or_else(|| "no record".to_owned(), |h| h.hex()[..12].to_owned());
-            let what = if a.written { "anchored" } else { "unchanged" };
-            output::out(&format!("{}: {what} ({head})\n", a.stage));
-        }
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    for p in &problems {
-        output::error(&p.to_string());
-    }
-    Err(Failure::Negative(Some(format!(
-        "{} problem(s) in the audit trail: those stages were not anchored; restore the trail from version control first",
-        problems.len()
-    ))))
+/// The records as a table.
+fn table(l: &berth_promote::audit::Log) -> String {
+    let rows: Vec<Vec<String>> = l
+        .entries
+        .iter()
+        .map(|e| {
+            let r = &e.record;
+            vec![
+                r.at.jiff().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                match r.action {
+                    AuditAction::Promote => "promote",
+                    AuditAction::Rollback => "rollback",
+                }
+                .to_owned(),
+                format!("{}/{}", r.domain, r.environment),
+                r.component.to_string(),
+                r.previous_version
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string),
+                r.version.to_string(),
+                // Records are files a person could edit: nothing in them may forge a line.
+                output::printable(&r.actor),
+                if r.approvals.is_empty() {
+                    "-".to_owned()
+                } else {
+                    output::printable(&r.approvals.join(","))
+                },
+                output::printable(r.reason.as_deref().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "AT",
+            "ACTION",
+            "STAGE",
+            "COMPONENT",
+            "FROM",
+            "TO",
+            "ACTOR",
+            "APPROVED",
+            "REASON",
+        ],
+        &rows,
+    )
 }

@@ -19,27 +19,7 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> crate::CmdResult {
         "query",
     )?;
     let repo = super::open_repo(cli)?;
-    let labels = args
-        .labels
-        .iter()
-        .map(|l| match l.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-            _ => Err(Failure::usage(format!("--label `{l}`: write KEY=VALUE"))),
-        })
-        .collect::<crate::Result<Vec<_>>>()?;
-    let depends_on = match &args.depends_on {
-        Some(text) => Some(DependsOn::parse(&Resolver::new(&repo)?, text)?),
-        None => None,
-    };
-    let q = Query {
-        team: args.team.clone(),
-        domain: args.domain.as_deref().map(DomainName::parse).transpose()?,
-        env: args.env.as_deref().map(EnvName::parse).transpose()?,
-        arch: args.arch.as_deref().map(Arch::parse).transpose()?,
-        labels,
-        depends_on,
-        all_versions: args.all_versions,
-    };
+    let q = query_of(&repo, args)?;
     let index = match repo.components_index()? {
         Some(i) => i.value,
         None => {
@@ -66,39 +46,7 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> crate::CmdResult {
     if let Some(text) = machine {
         output::out(&text);
     } else if !result.hits.is_empty() {
-        let rows: Vec<Vec<String>> = result
-            .hits
-            .iter()
-            .map(|h| {
-                vec![
-                    h.component.to_string(),
-                    h.version.to_string(),
-                    h.team.clone(),
-                    h.owner_team.clone().unwrap_or_else(|| "-".into()),
-                    h.domains.join(","),
-                    h.environments.join(","),
-                    h.architecture.join(","),
-                    if h.dependencies.is_empty() {
-                        "-".into()
-                    } else {
-                        h.dependencies.join(", ")
-                    },
-                ]
-            })
-            .collect();
-        output::out(&output::table(
-            &[
-                "COMPONENT",
-                "VERSION",
-                "TEAM",
-                "OWNER",
-                "DOMAINS",
-                "ENVIRONMENTS",
-                "ARCH",
-                "DEPENDENCIES",
-            ],
-            &rows,
-        ));
+        output::out(&table(&result.hits));
     }
     if result.hits.is_empty() {
         return Err(Failure::Negative(match cli.format {
@@ -107,4 +55,65 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> crate::CmdResult {
         }));
     }
     Ok(())
+}
+
+/// The query the flags describe.
+fn query_of(repo: &berth_model::Repository, args: &QueryArgs) -> crate::Result<Query> {
+    let labels = args
+        .labels
+        .iter()
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(Failure::usage(format!("--label `{l}`: write KEY=VALUE"))),
+        })
+        .collect::<crate::Result<Vec<_>>>()?;
+    let depends_on = match &args.depends_on {
+        Some(text) => Some(DependsOn::parse(&Resolver::new(repo)?, text)?),
+        None => None,
+    };
+    Ok(Query {
+        team: args.team.clone(),
+        domain: args.domain.as_deref().map(DomainName::parse).transpose()?,
+        env: args.env.as_deref().map(EnvName::parse).transpose()?,
+        arch: args.arch.as_deref().map(Arch::parse).transpose()?,
+        labels,
+        depends_on,
+        all_versions: args.all_versions,
+    })
+}
+
+/// The hits as a table.
+fn table(hits: &[berth_index::Hit]) -> String {
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            vec![
+                h.component.to_string(),
+                h.version.to_string(),
+                h.team.clone(),
+                h.owner_team.clone().unwrap_or_else(|| "-".into()),
+                h.domains.join(","),
+                h.environments.join(","),
+                h.architecture.join(","),
+                if h.dependencies.is_empty() {
+                    "-".into()
+                } else {
+                    h.dependencies.join(", ")
+                },
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "COMPONENT",
+            "VERSION",
+            "TEAM",
+            "OWNER",
+            "DOMAINS",
+            "ENVIRONMENTS",
+            "ARCH",
+            "DEPENDENCIES",
+        ],
+        &rows,
+    )
 }
