@@ -38,8 +38,8 @@
 //! back only where nothing has taken its path meanwhile; when it cannot be, it stays in
 //! the work directory and the add fails with [`AddError::NotRestored`] naming where. If
 //! berth is killed mid-add, the next add in the repository puts the files back (a journal
-//! in the work directory lists them). The errors that say the version *was* added
-//! ([`AddError::Validate`], [`AddError::Index`]) leave the files in the tree.
+//! in the work directory lists them). The error that says the version *was* added
+//! ([`AddError::Index`]) leaves the files in the tree.
 //!
 //! A file is copied instead, its source left in place, when it cannot be handed over by a
 //! rename: it is on another filesystem than the repository (`EXDEV`), it is a symbolic

@@ -681,7 +681,7 @@ fn rollback_target(
     };
     let refuse = History { stage, c: &c };
     let Some(current) = before.version_of(&c).cloned() else {
-        plan.refusals.push(refuse.at(
+        plan.refusals.push(*refuse.at(
             to.unwrap_or("-"),
             format!("{stage} does not run {c}: there is nothing to roll back"),
             format!(
@@ -700,7 +700,7 @@ fn rollback_target(
     let target = match target {
         Ok(v) => v,
         Err(r) => {
-            plan.refusals.push(r);
+            plan.refusals.push(*r);
             return Ok(Vec::new());
         }
     };
@@ -722,8 +722,8 @@ struct History<'a> {
 }
 
 impl History<'_> {
-    fn at(&self, version: &str, message: String, help: String) -> Refusal {
-        Refusal {
+    fn at(&self, version: &str, message: String, help: String) -> Box<Refusal> {
+        Box::new(Refusal {
             target: Some(self.c.clone()),
             gate: Gate::History,
             component: self.c.to_string(),
@@ -731,7 +731,7 @@ impl History<'_> {
             stage: self.stage.clone(),
             message,
             help,
-        }
+        })
     }
 }
 
@@ -741,7 +741,7 @@ fn chosen_target(
     history: &[(AuditRecord, camino::Utf8PathBuf)],
     current: &Version,
     t: &str,
-) -> std::result::Result<Version, Refusal> {
+) -> std::result::Result<Version, Box<Refusal>> {
     let (stage, c) = (refuse.stage, refuse.c);
     let ran_before: BTreeSet<Version> = history
         .iter()
@@ -784,7 +784,7 @@ fn previous_target(
     refuse: &History<'_>,
     history: &[(AuditRecord, camino::Utf8PathBuf)],
     current: &Version,
-) -> std::result::Result<Version, Refusal> {
+) -> std::result::Result<Version, Box<Refusal>> {
     let (stage, c) = (refuse.stage, refuse.c);
     match history.iter().rev().find(|(r, _)| &r.version == current) {
         Some((r, _)) => r.previous_version.clone().ok_or_else(|| {
