@@ -159,6 +159,15 @@ pub enum Command {
     /// Example: `berth notify promotion-refused ms-ingestion 1.0.3 --domain cloud --env
     /// prod --detail "gate approvals: needs 1 approval"`.
     Notify(NotifyArgs),
+    /// Write a static dashboard of the repository: the components × stages matrix with
+    /// drift, component pages, stage timelines, findings and search.
+    ///
+    /// Plain HTML, CSS and SVG with a little JavaScript (filters, search); no server, no
+    /// external resources; works from any web server, GitLab Pages or file://. Output is
+    /// deterministic and incremental: only files whose bytes changed are rewritten, and
+    /// pages of components that are gone are removed (only files the site wrote, listed
+    /// in DIR/.berth-site-files). Example: `berth site --out public`.
+    Site(SiteArgs),
 }
 
 /// `berth promote`.
@@ -577,4 +586,15 @@ pub struct NotifyArgs {
     /// Print the channel, the webhook variable's name and the payload; post nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `berth site`.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The output directory (created when missing; never the repository itself).
+    #[arg(long, value_name = "DIR")]
+    pub out: Utf8PathBuf,
+    /// The site's public URL, for canonical links (e.g. $CI_PAGES_URL).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }

@@ -1,0 +1,467 @@
+//! Reading the repository into typed page data, through the public, high-level APIs only:
+//! `berth_model::Repository` for the tree, `berth_validate::validate` (one run) for the
+//! findings, `berth_promote` for stages, diffs and the audit trail, `berth_index::Resolver`
+//! for dependencies. Nothing here fails on odd content: what does not load is kept as the
+//! error text, for the page that shows it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use berth_index::{DepEdge, DepStatus, Resolver};
+use berth_model::{
+    AuditRecord, ComponentPath, DomainName, EnvName, Format, Manifest, Metadata, Owner, Repository,
+    Severity, Version,
+};
+use berth_promote::{LogFilter, Stage, StageDiff};
+use berth_validate::{Diagnostic, Options, Registry};
+use camino::Utf8PathBuf;
+use rayon::prelude::*;
+
+use crate::Result;
+use crate::ruledoc::{self, Block};
+
+/// Everything the pages show.
+pub(crate) struct Data {
+    /// The domains of `berth.toml`, each with its ladder.
+    pub domains: Vec<(DomainName, Vec<EnvName>)>,
+    /// Every stage, domain by domain, each ladder in order.
+    pub stages: Vec<StageData>,
+    /// Every component, sorted by path.
+    pub components: Vec<Comp>,
+    /// Every finding of one validation run, in the validator's order.
+    pub findings: Vec<Finding>,
+    /// The documentation of every rule that has a finding, by id.
+    pub rules: BTreeMap<String, RuleDoc>,
+    /// Why `index/components.yaml` could not be read, when it could not (or is missing).
+    pub index_problem: Option<String>,
+}
+
+/// One stage with what it runs, its diff to the next stage and its audit trail.
+pub(crate) struct StageData {
+    pub stage: Stage,
+    /// The domain file, relative to the repository.
+    pub file: Utf8PathBuf,
+    /// What it runs, or why its domain file does not load.
+    pub runs: Result<BTreeMap<ComponentPath, Version>, String>,
+    pub next: Option<Stage>,
+    /// What promoting this whole stage into the next would change.
+    pub diff: Option<Result<StageDiff, String>>,
+    /// Audit records of the stage, newest first, with their files.
+    pub log: Vec<(Utf8PathBuf, AuditRecord)>,
+    /// Why the audit trail could not be read, if it could not.
+    pub log_problem: Option<String>,
+    /// Findings about the domain file or the audit records (indexes into `Data::findings`).
+    pub findings: Vec<usize>,
+}
+
+/// One component.
+pub(crate) struct Comp {
+    pub path: ComponentPath,
+    /// Latest, from the committed `index/components.yaml`.
+    pub latest: Option<Version>,
+    /// The nearest ownership.yaml, or why it does not load.
+    pub owner: Result<Option<Arc<Owner>>, String>,
+    /// The versions, ascending, or why they cannot be listed.
+    pub versions: Result<Vec<Ver>, String>,
+    /// The version whose metadata decides domains, team, labels and dependencies: the
+    /// latest, else the highest version whose metadata loads.
+    pub reference: Option<Version>,
+    pub domains: BTreeSet<DomainName>,
+    pub envs: BTreeSet<EnvName>,
+    pub team: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub archs: Vec<String>,
+    /// Dependencies of the reference version, resolved, or why they cannot be.
+    pub deps: Result<Vec<DepEdge>, String>,
+    /// Components whose reference version depends on this one (sorted).
+    pub dependents: Vec<Dependent>,
+    /// Findings about this component (indexes into `Data::findings`).
+    pub findings: Vec<usize>,
+}
+
+/// A component that depends on another.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Dependent {
+    pub component: ComponentPath,
+    pub version: Version,
+    /// The dependency as written (`common-utils >=1.2.0`).
+    pub requirement: String,
+    /// What it resolves to.
+    pub resolved: Version,
+}
+
+/// One version of a component.
+pub(crate) struct Ver {
+    pub version: Version,
+    pub metadata: Result<Metadata, String>,
+    /// The format directories, or why they cannot be listed.
+    pub formats: Result<Vec<Fmt>, String>,
+    pub findings: Vec<usize>,
+}
+
+/// One format directory.
+pub(crate) struct Fmt {
+    pub format: Format,
+    pub manifest: Result<Manifest, String>,
+}
+
+/// One finding and what it is about.
+pub(crate) struct Finding {
+    pub d: Diagnostic,
+    pub component: Option<ComponentPath>,
+    pub version: Option<Version>,
+    /// The owning team (ownership.yaml), else the metadata's team.
+    pub team: Option<String>,
+}
+
+/// A rule's documentation, split into blocks.
+pub(crate) struct RuleDoc {
+    pub summary: String,
+    pub default_severity: Severity,
+    pub blocks: Vec<Block>,
+}
+
+impl Comp {
+    /// (errors, warnings, infos) among its findings.
+    pub fn counts(&self, findings: &[Finding]) -> (usize, usize, usize) {
+        count(self.findings.iter().map(|&i| &findings[i]))
+    }
+
+    /// The owning team: ownership.yaml's `owner_team`, else the metadata's `team`.
+    pub fn owner_team(&self) -> Option<&str> {
+        match &self.owner {
+            Ok(Some(o)) => Some(o.ownership.value.owner_team.as_str()),
+            _ => self.team.as_deref(),
+        }
+    }
+}
+
+/// (errors, warnings, infos) among `findings`.
+pub(crate) fn count<'a>(findings: impl Iterator<Item = &'a Finding>) -> (usize, usize, usize) {
+    let mut c = (0, 0, 0);
+    for f in findings {
+        match f.d.severity {
+            Severity::Error => c.0 += 1,
+            Severity::Warn => c.1 += 1,
+            _ => c.2 += 1,
+        }
+    }
+    c
+}
+
+/// Reads everything the site shows. `registry` gives the rules of the one validation run
+/// (no artifact bytes are read).
+pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
+    let config = repo.config();
+    let report = berth_validate::validate(repo, registry, &Options::default())?;
+    let paths = repo.components()?;
+
+    let (latest_of, index_problem) = match repo.components_index() {
+        Ok(Some(l)) => (
+            l.value
+                .components
+                .into_iter()
+                .map(|e| (e.name, e.latest_version))
+                .collect::<HashMap<_, _>>(),
+            None,
+        ),
+        Ok(None) => (
+            HashMap::new(),
+            Some("index/components.yaml does not exist; run `berth index`".to_owned()),
+        ),
+        Err(e) => (HashMap::new(), Some(e.to_string())),
+    };
+
+    // Owners: one look-up per parent directory (components of a group share it).
+    let mut owners: HashMap<String, Result<Option<Arc<Owner>>, String>> = HashMap::new();
+    for c in &paths {
+        let parent = parent_of(c);
+        if !owners.contains_key(&parent) {
+            let o = repo
+                .owner(c)
+                .map(|o| o.map(Arc::new))
+                .map_err(|e| e.to_string());
+            owners.insert(parent, o);
+        }
+    }
+
+    let mut components: Vec<Comp> = paths
+        .par_iter()
+        .map(|c| {
+            read_component(
+                repo,
+                c,
+                latest_of.get(c).cloned(),
+                owners.get(&parent_of(c)).cloned().unwrap_or(Ok(None)),
+            )
+        })
+        .collect();
+
+    // Dependencies of each component's reference version, then who depends on whom.
+    let resolver = Resolver::new(repo)?;
+    let deps: Vec<Result<Vec<DepEdge>, String>> = components
+        .par_iter()
+        .map(|c| match &c.reference {
+            Some(v) => resolver.dependencies(&c.path, v).map_err(|e| e.to_string()),
+            None => Ok(Vec::new()),
+        })
+        .collect();
+    let by_path: HashMap<ComponentPath, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.path.clone(), i))
+        .collect();
+    let mut dependents: Vec<Vec<Dependent>> = vec![Vec::new(); components.len()];
+    for (i, d) in deps.iter().enumerate() {
+        let (Ok(edges), Some(v)) = (d, &components[i].reference) else {
+            continue;
+        };
+        for e in edges {
+            if let DepStatus::Resolved(p) = &e.status
+                && let Some(&j) = by_path.get(&p.component)
+            {
+                dependents[j].push(Dependent {
+                    component: components[i].path.clone(),
+                    version: v.clone(),
+                    requirement: e.dependency.clone(),
+                    resolved: p.version.clone(),
+                });
+            }
+        }
+    }
+    for ((c, d), mut ds) in components.iter_mut().zip(deps).zip(dependents) {
+        ds.sort();
+        ds.dedup();
+        c.deps = d;
+        c.dependents = ds;
+    }
+
+    // Stages: what each runs, the diff to the next, the audit trail.
+    let mut stages: Vec<StageData> = Stage::all(config)
+        .into_iter()
+        .map(|stage| {
+            let runs = berth_promote::deployed(repo, &stage)
+                .map(|d| {
+                    d.components
+                        .into_iter()
+                        .map(|e| (e.name, e.version))
+                        .collect()
+                })
+                .map_err(|e| e.to_string());
+            let next = next_stage(config, &stage);
+            let diff = next
+                .as_ref()
+                .map(|n| berth_promote::stage_diff(repo, &stage, n).map_err(|e| e.to_string()));
+            StageData {
+                file: stage.file(config),
+                next,
+                runs,
+                diff,
+                log: Vec::new(),
+                log_problem: None,
+                findings: Vec::new(),
+                stage,
+            }
+        })
+        .collect();
+    match berth_promote::log(repo, &LogFilter::default()) {
+        Ok(log) => {
+            for e in log.entries.into_iter().rev() {
+                if let Some(s) = stages.iter_mut().find(|s| {
+                    s.stage.domain == e.record.domain && s.stage.env == e.record.environment
+                }) {
+                    s.log.push((e.file, e.record));
+                }
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            for s in &mut stages {
+                s.log_problem = Some(msg.clone());
+            }
+        }
+    }
+
+    // Findings: each tied to its component and version, its stage, its team.
+    let names: Vec<String> = components.iter().map(|c| c.path.to_string()).collect();
+    let comp_index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let mut findings = Vec::with_capacity(report.diagnostics.len());
+    for (n, d) in report.diagnostics.into_iter().enumerate() {
+        let (ci, version) = match berth_validate::version_of(&d.file, repo.layout()) {
+            Some((c, v)) => (comp_index.get(c.as_str()).copied(), Some(v)),
+            None => (component_of(&d.file, &comp_index), None),
+        };
+        if let Some(i) = ci {
+            let comp = &mut components[i];
+            comp.findings.push(n);
+            if let (Some(v), Ok(vers)) = (&version, &mut comp.versions)
+                && let Some(ver) = vers.iter_mut().find(|x| &x.version == v)
+            {
+                ver.findings.push(n);
+            }
+        }
+        for s in &mut stages {
+            if d.file == s.file || d.file.starts_with(s.stage.audit_dir()) {
+                s.findings.push(n);
+            }
+        }
+        let team = ci.and_then(|i| components[i].owner_team().map(str::to_owned));
+        findings.push(Finding {
+            component: ci.map(|i| components[i].path.clone()),
+            version,
+            team,
+            d,
+        });
+    }
+
+    let mut rules = BTreeMap::new();
+    for f in &findings {
+        if rules.contains_key(f.d.rule) {
+            continue;
+        }
+        let doc = match registry.get(f.d.rule) {
+            Some(r) => {
+                let info = r.info();
+                RuleDoc {
+                    summary: info.summary(),
+                    default_severity: info.default_severity,
+                    blocks: ruledoc::blocks(&info.doc_text()),
+                }
+            }
+            None => RuleDoc {
+                summary: String::new(),
+                default_severity: f.d.severity,
+                blocks: Vec::new(),
+            },
+        };
+        rules.insert(f.d.rule.to_owned(), doc);
+    }
+
+    let domains = config
+        .domains
+        .iter()
+        .map(|(d, dc)| (d.clone(), dc.ladder.clone()))
+        .collect();
+    Ok(Data {
+        domains,
+        stages,
+        components,
+        findings,
+        rules,
+        index_problem,
+    })
+}
+
+fn parent_of(c: &ComponentPath) -> String {
+    c.as_str()
+        .rsplit_once('/')
+        .map(|(p, _)| p.to_owned())
+        .unwrap_or_default()
+}
+
+fn next_stage(config: &berth_model::Config, s: &Stage) -> Option<Stage> {
+    let ladder = &config.domain(&s.domain)?.ladder;
+    let i = ladder.iter().position(|e| e == &s.env)?;
+    ladder.get(i + 1).map(|e| Stage {
+        domain: s.domain.clone(),
+        env: e.clone(),
+    })
+}
+
+/// The component a path below `components/` belongs to (longest match), if any.
+fn component_of(file: &camino::Utf8Path, comps: &HashMap<&str, usize>) -> Option<usize> {
+    let rest = file.as_str().strip_prefix("components/")?;
+    let mut cut = rest.len();
+    loop {
+        if let Some(&i) = comps.get(&rest[..cut]) {
+            return Some(i);
+        }
+        cut = rest[..cut].rfind('/')?;
+    }
+}
+
+fn read_component(
+    repo: &Repository,
+    c: &ComponentPath,
+    latest: Option<Version>,
+    owner: Result<Option<Arc<Owner>>, String>,
+) -> Comp {
+    let versions: Result<Vec<Ver>, String> = repo
+        .versions(c)
+        .map(|vs| {
+            vs.into_iter()
+                .map(|v| {
+                    let metadata = repo
+                        .metadata(c, &v)
+                        .map(|l| l.value)
+                        .map_err(|e| e.to_string());
+                    let formats = repo
+                        .formats(c, &v)
+                        .map(|fs| {
+                            fs.into_iter()
+                                .map(|f| Fmt {
+                                    manifest: repo
+                                        .manifest(c, &v, &f)
+                                        .map(|l| l.value)
+                                        .map_err(|e| e.to_string()),
+                                    format: f,
+                                })
+                                .collect()
+                        })
+                        .map_err(|e| e.to_string());
+                    Ver {
+                        version: v,
+                        metadata,
+                        formats,
+                        findings: Vec::new(),
+                    }
+                })
+                .collect()
+        })
+        .map_err(|e| e.to_string());
+
+    // The reference version: the latest, else the highest whose metadata loads.
+    let reference_meta = versions.as_ref().ok().and_then(|vs| {
+        latest
+            .as_ref()
+            .and_then(|l| vs.iter().find(|x| &x.version == l))
+            .filter(|x| x.metadata.is_ok())
+            .or_else(|| vs.iter().rev().find(|x| x.metadata.is_ok()))
+    });
+    let mut comp = Comp {
+        path: c.clone(),
+        latest,
+        owner,
+        reference: None,
+        domains: BTreeSet::new(),
+        envs: BTreeSet::new(),
+        team: None,
+        labels: BTreeMap::new(),
+        archs: Vec::new(),
+        deps: Ok(Vec::new()),
+        dependents: Vec::new(),
+        findings: Vec::new(),
+        versions: Ok(Vec::new()),
+    };
+    if let Some(x) = reference_meta
+        && let Ok(m) = &x.metadata
+    {
+        comp.reference = Some(x.version.clone());
+        comp.domains = m.domain_names().cloned().collect();
+        comp.envs = m.env_names().cloned().collect();
+        comp.team = Some(m.team.clone());
+        comp.labels = m.labels.clone();
+        comp.archs = m
+            .architecture
+            .archs()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+    }
+    comp.versions = versions;
+    comp
+}
