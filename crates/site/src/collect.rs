@@ -52,6 +52,9 @@ pub(crate) struct StageData {
     pub log_problem: Option<String>,
     /// Findings about the domain file or the audit records (indexes into `Data::findings`).
     pub findings: Vec<usize>,
+    /// The line of each row of the domain file and its component, to tie findings that
+    /// point into the file to their component.
+    pub rows_at: Vec<(u32, ComponentPath)>,
 }
 
 /// One component.
@@ -175,14 +178,11 @@ pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
     // Owners: one look-up per parent directory (components of a group share it).
     let mut owners: HashMap<String, Result<Option<Arc<Owner>>, String>> = HashMap::new();
     for c in &paths {
-        let parent = parent_of(c);
-        if !owners.contains_key(&parent) {
-            let o = repo
-                .owner(c)
+        owners.entry(parent_of(c)).or_insert_with(|| {
+            repo.owner(c)
                 .map(|o| o.map(Arc::new))
-                .map_err(|e| e.to_string());
-            owners.insert(parent, o);
-        }
+                .map_err(|e| e.to_string())
+        });
     }
 
     let mut components: Vec<Comp> = paths
@@ -252,7 +252,9 @@ pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
             let diff = next
                 .as_ref()
                 .map(|n| berth_promote::stage_diff(repo, &stage, n).map_err(|e| e.to_string()));
+            let rows_at = row_lines(repo, &stage);
             StageData {
+                rows_at,
                 file: stage.file(config),
                 next,
                 runs,
@@ -291,10 +293,22 @@ pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
         .collect();
     let mut findings = Vec::with_capacity(report.diagnostics.len());
     for (n, d) in report.diagnostics.into_iter().enumerate() {
-        let (ci, version) = match berth_validate::version_of(&d.file, repo.layout()) {
+        let (mut ci, version) = match berth_validate::version_of(&d.file, repo.layout()) {
             Some((c, v)) => (comp_index.get(c.as_str()).copied(), Some(v)),
             None => (component_of(&d.file, &comp_index), None),
         };
+        // A finding about a row of a domain file belongs to that row's component.
+        if ci.is_none()
+            && let Some(span) = d.span
+            && let Some(st) = stages.iter().find(|s| s.file == d.file)
+        {
+            ci = st
+                .rows_at
+                .iter()
+                .rev()
+                .find(|(line, _)| *line <= span.line)
+                .and_then(|(_, c)| comp_index.get(c.as_str()).copied());
+        }
         if let Some(i) = ci {
             let comp = &mut components[i];
             comp.findings.push(n);
@@ -326,10 +340,11 @@ pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
         let doc = match registry.get(f.d.rule) {
             Some(r) => {
                 let info = r.info();
+                let blocks = ruledoc::blocks(&info.doc_text());
                 RuleDoc {
-                    summary: info.summary(),
+                    summary: first_sentence(&blocks).unwrap_or_else(|| info.summary()),
                     default_severity: info.default_severity,
-                    blocks: ruledoc::blocks(&info.doc_text()),
+                    blocks,
                 }
             }
             None => RuleDoc {
@@ -354,6 +369,43 @@ pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
         rules,
         index_problem,
     })
+}
+
+/// The first line of each row of a stage's domain file, with its component.
+fn row_lines(repo: &Repository, stage: &Stage) -> Vec<(u32, ComponentPath)> {
+    let Ok(Some(loaded)) = repo.domain_index(&stage.domain, &stage.env) else {
+        return Vec::new();
+    };
+    let Some(rows) = loaded.root.get("components") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(row) = rows.index(i) {
+        if let Some(c) = row
+            .get("name")
+            .and_then(|n| n.as_str())
+            .and_then(|n| ComponentPath::parse(n).ok())
+        {
+            out.push((row.pos.line, c));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The first sentence of a rule's "What it checks" (its first paragraph).
+fn first_sentence(blocks: &[Block]) -> Option<String> {
+    let text: String = blocks.iter().find_map(|b| match b {
+        Block::Para(spans) => Some(spans.iter().map(|s| s.text.as_str()).collect()),
+        _ => None,
+    })?;
+    let end = text
+        .match_indices(". ")
+        .map(|(i, _)| i + 1)
+        .next()
+        .unwrap_or(text.len());
+    Some(text[..end].trim().to_owned())
 }
 
 fn parent_of(c: &ComponentPath) -> String {

@@ -18,6 +18,8 @@ use crate::{Page, Result, links};
 
 /// Versions shown in full on a component page (the table lists them all).
 pub(crate) const MAX_VERSION_DETAILS: usize = 50;
+/// Dependents listed on a component page (a shared library can have thousands).
+pub(crate) const MAX_DEPENDENTS: usize = 500;
 
 #[derive(Template)]
 #[template(path = "component.html", whitespace = "minimize")]
@@ -40,6 +42,7 @@ struct ComponentPage {
     graph: Graph,
     deps: Vec<DepRow>,
     dependents: Vec<DependentRow>,
+    dependents_total: usize,
     versions: Vec<VersionRow>,
     versions_detailed: usize,
     hidden_versions: usize,
@@ -262,7 +265,7 @@ impl Renderer<'_> {
             }
             Err(e) => deps_problem = Some(e.clone()),
         }
-        let dependents: Vec<DependentRow> = c
+        let mut dependents: Vec<DependentRow> = c
             .dependents
             .iter()
             .map(|x| DependentRow {
@@ -295,15 +298,17 @@ impl Renderer<'_> {
                     problem: x.problem,
                 })
                 .collect::<Vec<_>>(),
-            &dependents
+            &c.dependents
                 .iter()
                 .map(|x| Neighbour {
-                    name: x.name.clone(),
+                    name: x.component.to_string(),
                     detail: format!("{} needs {}", x.version, x.requirement),
                     problem: false,
                 })
                 .collect::<Vec<_>>(),
         );
+
+        dependents.truncate(MAX_DEPENDENTS);
 
         // Versions, newest first.
         let (vers, problem): (&[Ver], Option<String>) = match &c.versions {
@@ -363,6 +368,7 @@ impl Renderer<'_> {
             graph,
             deps,
             dependents,
+            dependents_total: c.dependents.len(),
             versions_detailed: MAX_VERSION_DETAILS.min(vers.len()),
             hidden_versions,
             findings_caption: format!(
