@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use berth_index::{DepEdge, DepStatus, Resolver};
+use berth_index::{DepEdge, DepProblem, DepStatus, Resolution, Resolver};
 use berth_model::{
-    AuditRecord, ComponentPath, DomainName, EnvName, Format, Manifest, Metadata, Owner, Repository,
-    Severity, Version,
+    AuditRecord, Checked, ComponentPath, DomainName, EnvName, Format, Manifest, Metadata, Owner,
+    Repository, Severity, Version,
 };
 use berth_promote::{LogFilter, Stage, StageDiff};
 use berth_validate::{Diagnostic, Options, Registry};
@@ -156,134 +156,14 @@ pub(crate) fn count<'a>(findings: impl Iterator<Item = &'a Finding>) -> (usize, 
 /// (no artifact bytes are read).
 pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
     let config = repo.config();
-    let report = berth_validate::validate(repo, registry, &Options::default())?;
-    let paths = repo.components()?;
-
-    let (latest_of, index_problem) = match repo.components_index() {
-        Ok(Some(l)) => (
-            l.value
-                .components
-                .into_iter()
-                .map(|e| (e.name, e.latest_version))
-                .collect::<HashMap<_, _>>(),
-            None,
-        ),
-        Ok(None) => (
-            HashMap::new(),
-            Some("index/components.yaml does not exist; run `berth index`".to_owned()),
-        ),
-        Err(e) => (HashMap::new(), Some(e.to_string())),
-    };
-
-    // Owners: one look-up per parent directory (components of a group share it).
-    let mut owners: HashMap<String, Result<Option<Arc<Owner>>, String>> = HashMap::new();
-    for c in &paths {
-        owners.entry(parent_of(c)).or_insert_with(|| {
-            repo.owner(c)
-                .map(|o| o.map(Arc::new))
-                .map_err(|e| e.to_string())
-        });
-    }
-
-    let mut components: Vec<Comp> = paths
-        .par_iter()
-        .map(|c| {
-            read_component(
-                repo,
-                c,
-                latest_of.get(c).cloned(),
-                owners.get(&parent_of(c)).cloned().unwrap_or(Ok(None)),
-            )
-        })
-        .collect();
-
-    // Dependencies of each component's reference version, then who depends on whom.
-    let resolver = Resolver::new(repo)?;
-    let deps: Vec<Result<Vec<DepEdge>, String>> = components
-        .par_iter()
-        .map(|c| match &c.reference {
-            Some(v) => resolver.dependencies(&c.path, v).map_err(|e| e.to_string()),
-            None => Ok(Vec::new()),
-        })
-        .collect();
-    let by_path: HashMap<ComponentPath, usize> = components
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.path.clone(), i))
-        .collect();
-    let mut dependents: Vec<Vec<Dependent>> = vec![Vec::new(); components.len()];
-    for (i, d) in deps.iter().enumerate() {
-        let (Ok(edges), Some(v)) = (d, &components[i].reference) else {
-            continue;
-        };
-        for e in edges {
-            if let DepStatus::Resolved(p) = &e.status
-                && let Some(&j) = by_path.get(&p.component)
-            {
-                dependents[j].push(Dependent {
-                    component: components[i].path.clone(),
-                    version: v.clone(),
-                    requirement: e.dependency.clone(),
-                    resolved: p.version.clone(),
-                });
-            }
-        }
-    }
-    for ((c, d), mut ds) in components.iter_mut().zip(deps).zip(dependents) {
-        ds.sort();
-        ds.dedup();
-        c.deps = d;
-        c.dependents = ds;
-    }
-
-    // Stages: what each runs, the diff to the next, the audit trail.
-    let mut stages: Vec<StageData> = Stage::all(config)
-        .into_iter()
-        .map(|stage| {
-            let runs = berth_promote::deployed(repo, &stage)
-                .map(|d| {
-                    d.components
-                        .into_iter()
-                        .map(|e| (e.name, e.version))
-                        .collect()
-                })
-                .map_err(|e| e.to_string());
-            let next = next_stage(config, &stage);
-            let diff = next
-                .as_ref()
-                .map(|n| berth_promote::stage_diff(repo, &stage, n).map_err(|e| e.to_string()));
-            let rows_at = row_lines(repo, &stage);
-            StageData {
-                rows_at,
-                file: stage.file(config),
-                next,
-                runs,
-                diff,
-                log: Vec::new(),
-                log_problem: None,
-                findings: Vec::new(),
-                stage,
-            }
-        })
-        .collect();
-    match berth_promote::log(repo, &LogFilter::default()) {
-        Ok(log) => {
-            for e in log.entries.into_iter().rev() {
-                if let Some(s) = stages.iter_mut().find(|s| {
-                    s.stage.domain == e.record.domain && s.stage.env == e.record.environment
-                }) {
-                    s.log.push((e.file, e.record));
-                }
-            }
-        }
-        Err(e) => {
-            let msg = e.to_string();
-            for s in &mut stages {
-                s.log_problem = Some(msg.clone());
-            }
-        }
-    }
-
+    // The validation run and the reading of the tree overlap (both are parallel inside;
+    // each has serial stretches the other fills).
+    let (report, tree) = rayon::join(
+        || berth_validate::validate(repo, registry, &Options::default()),
+        || read_tree(repo),
+    );
+    let report = report?;
+    let (mut components, mut stages, index_problem) = tree?;
     // Findings: each tied to its component and version, its stage, its team.
     let names: Vec<String> = components.iter().map(|c| c.path.to_string()).collect();
     let comp_index: HashMap<&str, usize> = names
@@ -371,12 +251,9 @@ pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
     })
 }
 
-/// The first line of each row of a stage's domain file, with its component.
-fn row_lines(repo: &Repository, stage: &Stage) -> Vec<(u32, ComponentPath)> {
-    let Ok(Some(loaded)) = repo.domain_index(&stage.domain, &stage.env) else {
-        return Vec::new();
-    };
-    let Some(rows) = loaded.root.get("components") else {
+/// The first line of each row of a domain file, with its component.
+fn row_lines(root: &berth_model::Node) -> Vec<(u32, ComponentPath)> {
+    let Some(rows) = root.get("components") else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -406,6 +283,190 @@ fn first_sentence(blocks: &[Block]) -> Option<String> {
         .next()
         .unwrap_or(text.len());
     Some(text[..end].trim().to_owned())
+}
+
+type Tree = (Vec<Comp>, Vec<StageData>, Option<String>);
+
+/// Everything but the findings: components with their versions, owners and
+/// dependencies, and stages with what they run, their diffs and audit trails.
+fn read_tree(repo: &Repository) -> Result<Tree> {
+    let config = repo.config();
+    let paths = repo.components()?;
+
+    let (latest_of, index_problem) = match repo.components_index() {
+        Ok(Some(l)) => (
+            l.value
+                .components
+                .into_iter()
+                .map(|e| (e.name, e.latest_version))
+                .collect::<HashMap<_, _>>(),
+            None,
+        ),
+        Ok(None) => (
+            HashMap::new(),
+            Some("index/components.yaml does not exist; run `berth index`".to_owned()),
+        ),
+        Err(e) => (HashMap::new(), Some(e.to_string())),
+    };
+
+    // Owners: one look-up per parent directory (components of a group share it).
+    let mut owners: HashMap<String, Result<Option<Arc<Owner>>, String>> = HashMap::new();
+    for c in &paths {
+        owners.entry(parent_of(c)).or_insert_with(|| {
+            repo.owner(c)
+                .map(|o| o.map(Arc::new))
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    let mut components: Vec<Comp> = paths
+        .par_iter()
+        .map(|c| {
+            read_component(
+                repo,
+                c,
+                latest_of.get(c).cloned(),
+                owners.get(&parent_of(c)).cloned().unwrap_or(Ok(None)),
+            )
+        })
+        .collect();
+
+    // Dependencies of each component's reference version, then who depends on whom.
+    let resolver = Resolver::new(repo)?;
+    let deps: Vec<Result<Vec<DepEdge>, String>> = components
+        .par_iter()
+        .map(|c| resolve_all(&resolver, c))
+        .collect();
+    let by_path: HashMap<ComponentPath, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.path.clone(), i))
+        .collect();
+    let mut dependents: Vec<Vec<Dependent>> = vec![Vec::new(); components.len()];
+    for (i, d) in deps.iter().enumerate() {
+        let (Ok(edges), Some(v)) = (d, &components[i].reference) else {
+            continue;
+        };
+        for e in edges {
+            if let DepStatus::Resolved(p) = &e.status
+                && let Some(&j) = by_path.get(&p.component)
+            {
+                dependents[j].push(Dependent {
+                    component: components[i].path.clone(),
+                    version: v.clone(),
+                    requirement: e.dependency.clone(),
+                    resolved: p.version.clone(),
+                });
+            }
+        }
+    }
+    for ((c, d), mut ds) in components.iter_mut().zip(deps).zip(dependents) {
+        ds.sort();
+        ds.dedup();
+        c.deps = d;
+        c.dependents = ds;
+    }
+
+    // Stages: what each runs, the diff to the next, the audit trail.
+    let mut stages: Vec<StageData> = Stage::all(config)
+        .into_par_iter()
+        .map(|stage| {
+            // One read of the domain file: what it runs, and where each row is.
+            let (runs, rows_at) = match repo.domain_index(&stage.domain, &stage.env) {
+                Ok(Some(l)) => (
+                    Ok(l.value
+                        .components
+                        .iter()
+                        .map(|e| (e.name.clone(), e.version.clone()))
+                        .collect()),
+                    row_lines(&l.root),
+                ),
+                Ok(None) => (Ok(BTreeMap::new()), Vec::new()),
+                Err(e) => (Err(e.to_string()), Vec::new()),
+            };
+            let next = next_stage(config, &stage);
+            let diff = next
+                .as_ref()
+                .map(|n| berth_promote::stage_diff(repo, &stage, n).map_err(|e| e.to_string()));
+            StageData {
+                rows_at,
+                file: stage.file(config),
+                next,
+                runs,
+                diff,
+                log: Vec::new(),
+                log_problem: None,
+                findings: Vec::new(),
+                stage,
+            }
+        })
+        .collect();
+    match berth_promote::log(repo, &LogFilter::default()) {
+        Ok(log) => {
+            for e in log.entries.into_iter().rev() {
+                if let Some(s) = stages.iter_mut().find(|s| {
+                    s.stage.domain == e.record.domain && s.stage.env == e.record.environment
+                }) {
+                    s.log.push((e.file, e.record));
+                }
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            for s in &mut stages {
+                s.log_problem = Some(msg.clone());
+            }
+        }
+    }
+
+    Ok((components, stages, index_problem))
+}
+
+/// The dependencies of a component's reference version, each resolved to the highest
+/// matching version (from the metadata already read; cycles are the validator's
+/// `deps/cycle` findings, shown with the other findings).
+fn resolve_all(resolver: &Resolver<'_>, c: &Comp) -> Result<Vec<DepEdge>, String> {
+    let (Some(v), Ok(vers)) = (&c.reference, &c.versions) else {
+        return Ok(Vec::new());
+    };
+    let Some(Ok(meta)) = vers.iter().find(|x| &x.version == v).map(|x| &x.metadata) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(meta.dependencies.len());
+    for (index, checked) in meta.dependencies.iter().enumerate() {
+        let dependency = checked.text();
+        let status = match checked {
+            Checked::Invalid { error, .. } => DepStatus::Invalid {
+                error: error.clone(),
+            },
+            Checked::Valid(dep) => match resolver
+                .resolve_detailed(dep)
+                .map_err(|e| e.to_string())?
+            {
+                Resolution::Resolved(p) => DepStatus::Resolved(p),
+                Resolution::Unresolved(reason) => DepStatus::Problem(DepProblem::Unresolved {
+                    component: c.path.clone(),
+                    version: v.clone(),
+                    index,
+                    dependency: dependency.clone(),
+                    reason,
+                }),
+                Resolution::Ambiguous(candidates) => DepStatus::Problem(DepProblem::Ambiguous {
+                    component: c.path.clone(),
+                    version: v.clone(),
+                    index,
+                    dependency: dependency.clone(),
+                    candidates,
+                }),
+            },
+        };
+        out.push(DepEdge {
+            index,
+            dependency,
+            status,
+        });
+    }
+    Ok(out)
 }
 
 fn parent_of(c: &ComponentPath) -> String {

@@ -8,9 +8,7 @@ use askama::Template;
 use berth_index::{DepProblem, DepStatus};
 use berth_model::Manifest;
 
-use super::{
-    CellView, Filters, FindingRow, Layout, Renderer, human_size, is_web_link, join, render,
-};
+use super::{CellView, FindingRow, Layout, Renderer, human_size, is_web_link, join, render};
 use crate::collect::{Comp, Ver};
 use crate::graph::{self, Graph, Neighbour};
 use crate::ruledoc::Block;
@@ -23,7 +21,7 @@ pub(crate) const MAX_DEPENDENTS: usize = 500;
 
 #[derive(Template)]
 #[template(path = "component.html", whitespace = "minimize")]
-struct ComponentPage {
+struct ComponentPage<'a> {
     l: Layout,
     path: String,
     name: String,
@@ -46,10 +44,9 @@ struct ComponentPage {
     versions: Vec<VersionRow>,
     versions_detailed: usize,
     hidden_versions: usize,
-    all_findings: Vec<FindingRow>,
-    findings_caption: String,
-    no_filters: Filters,
-    rules: Vec<RuleView>,
+    total_findings: usize,
+    other_findings: Vec<FindingRow>,
+    rules: Vec<RuleView<'a>>,
 }
 
 enum OwnerView {
@@ -150,12 +147,12 @@ struct ManifestInfo {
     files: Vec<String>,
 }
 
-struct RuleView {
-    id: String,
+struct RuleView<'a> {
+    id: &'a str,
     anchor: String,
     href: String,
-    summary: String,
-    blocks: Vec<Block>,
+    summary: &'a str,
+    blocks: &'a [Block],
 }
 
 fn manifest_size(m: &Manifest) -> u64 {
@@ -321,21 +318,22 @@ impl Renderer<'_> {
         }
         let hidden_versions = vers.len().saturating_sub(MAX_VERSION_DETAILS);
 
-        let all_findings: Vec<FindingRow> = c
+        let other_findings: Vec<FindingRow> = c
             .findings
             .iter()
+            .filter(|&&i| d.findings[i].version.is_none())
             .map(|&i| self.finding_row(&d.findings[i], &root))
             .collect();
         let rule_ids: BTreeSet<&str> = c.findings.iter().map(|&i| d.findings[i].d.rule).collect();
         let rules = rule_ids
             .into_iter()
             .filter_map(|id| {
-                d.rules.get(id).map(|r| RuleView {
-                    id: id.to_owned(),
+                d.rules.get_key_value(id).map(|(k, r)| RuleView {
+                    id: k.as_str(),
                     anchor: format!("rule-{}", links::slug(id)),
                     href: format!("{root}{}", links::facet("rule", id, 1)),
-                    summary: r.summary.clone(),
-                    blocks: r.blocks.clone(),
+                    summary: &r.summary,
+                    blocks: &r.blocks,
                 })
             })
             .collect();
@@ -371,15 +369,9 @@ impl Renderer<'_> {
             dependents_total: c.dependents.len(),
             versions_detailed: MAX_VERSION_DETAILS.min(vers.len()),
             hidden_versions,
-            findings_caption: format!(
-                "{} finding{} of {}",
-                all_findings.len(),
-                if all_findings.len() == 1 { "" } else { "s" },
-                c.path
-            ),
-            all_findings,
+            total_findings: c.findings.len(),
+            other_findings,
             versions,
-            no_filters: Filters::default(),
             rules,
         };
         render(path, &page)

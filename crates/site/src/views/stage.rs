@@ -17,6 +17,8 @@ const ROWS_PER_PAGE: usize = 500;
 const MAX_DIFF_ROWS: usize = 500;
 /// Audit records shown, newest first (the rest is counted).
 const MAX_TIMELINE: usize = 200;
+/// Findings about the stage's files shown (the rest is on the findings pages).
+const MAX_FINDINGS: usize = 100;
 
 #[derive(Template)]
 #[template(path = "stage.html", whitespace = "minimize")]
@@ -41,6 +43,8 @@ struct StagePage {
     timeline: Vec<Event>,
     timeline_hidden: usize,
     findings: Vec<FindingRow>,
+    findings_total: usize,
+    findings_href: String,
     findings_caption: String,
     no_filters: Filters,
 }
@@ -249,11 +253,14 @@ impl Renderer<'_> {
                 findings: if first_page {
                     st.findings
                         .iter()
+                        .take(MAX_FINDINGS)
                         .map(|&i| self.finding_row(&d.findings[i], &root))
                         .collect()
                 } else {
                     Vec::new()
                 },
+                findings_total: st.findings.len(),
+                findings_href: format!("{root}{}", links::FINDINGS),
                 findings_caption: format!(
                     "Findings about {} and {}",
                     st.file,
