@@ -444,3 +444,37 @@ fn the_site_works_in_chromium() {
     }
     assert!(console_errors(&phone).is_empty());
 }
+
+#[test]
+fn the_command_reports_what_it_wrote_and_refuses_the_repository() {
+    let (_g, root) = example_repo();
+    let out = root.parent().expect("temp dir").join("site");
+    let run = |args: &[&str]| {
+        let o = berth(&root).args(args).output().expect("berth runs");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&["--format", "json", "site", "--out", out.as_str()]);
+    assert_eq!(code, Some(0));
+    let first: Value = serde_json::from_str(&stdout).expect("JSON summary");
+    assert_eq!(first["components"], 5);
+    assert_eq!(
+        first["written"].as_array().map(Vec::len),
+        first["pages"].as_u64().map(|n| n as usize)
+    );
+    let (code, stdout, _) = run(&["--format", "json", "site", "--out", out.as_str()]);
+    assert_eq!(code, Some(0));
+    let again: Value = serde_json::from_str(&stdout).expect("JSON summary");
+    assert_eq!(
+        again["written"],
+        json!([]),
+        "an unchanged tree rewrites nothing"
+    );
+    // Never into a repository.
+    let (code, _, stderr) = run(&["site", "--out", root.as_str()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("berth.toml"), "{stderr}");
+}

@@ -48,6 +48,9 @@ pub fn more(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     if wanted(args, "publish") {
         crate::bench_publish::publish_rows(args, rows)?;
     }
+    if wanted(args, "site") {
+        crate::bench_site::site_rows(args, rows)?;
+    }
     Ok(())
 }
 

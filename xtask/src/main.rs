@@ -3,6 +3,7 @@
 mod bench;
 mod bench_ext;
 mod bench_publish;
+mod bench_site;
 mod example_artifacts;
 mod synth;
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use berth_model::Severity;
+use rayon::prelude::*;
 
 use super::{Filters, FindingRow, Layout, NO_TEAM, Pager, Renderer, render, severity_words};
 use crate::collect::{Finding, RuleDoc};
@@ -156,12 +157,23 @@ impl Renderer<'_> {
         };
         pages.push(render(path, &summary)?);
 
-        for (id, idx) in &by_rule {
-            pages.extend(self.facet("rule", id, idx, d.rules.get(*id))?);
-        }
-        for (team, idx) in &by_team {
-            pages.extend(self.facet("team", team, idx, None)?);
-        }
+        let facets: Vec<(&'static str, &str, &Vec<usize>)> = by_rule
+            .iter()
+            .map(|(k, v)| ("rule", *k, v))
+            .chain(by_team.iter().map(|(k, v)| ("team", *k, v)))
+            .collect();
+        let rendered: Vec<Vec<Page>> = facets
+            .par_iter()
+            .map(|(kind, key, idx)| {
+                let doc = if *kind == "rule" {
+                    d.rules.get(*key)
+                } else {
+                    None
+                };
+                self.facet(kind, key, idx, doc)
+            })
+            .collect::<Result<_>>()?;
+        pages.extend(rendered.into_iter().flatten());
         Ok(pages)
     }
 

@@ -289,16 +289,31 @@ impl<'a> Renderer<'a> {
 
     /// Every page, sorted by path.
     pub(crate) fn pages(&self) -> Result<Vec<Page>> {
-        let mut pages: Vec<Page> = self
-            .data
-            .components
-            .par_iter()
-            .map(|c| self.component_page(c))
-            .collect::<Result<_>>()?;
-        pages.extend(self.overview_pages()?);
-        pages.extend(self.stage_pages()?);
-        pages.extend(self.findings_pages()?);
-        pages.extend(self.search_pages()?);
+        let ((components, overview), (stages, (findings, search))) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        self.data
+                            .components
+                            .par_iter()
+                            .map(|c| self.component_page(c))
+                            .collect::<Result<Vec<Page>>>()
+                    },
+                    || self.overview_pages(),
+                )
+            },
+            || {
+                rayon::join(
+                    || self.stage_pages(),
+                    || rayon::join(|| self.findings_pages(), || self.search_pages()),
+                )
+            },
+        );
+        let mut pages = components?;
+        pages.extend(overview?);
+        pages.extend(stages?);
+        pages.extend(findings?);
+        pages.extend(search?);
         pages.push(Page {
             path: links::CSS.to_owned(),
             bytes: include_bytes!("../../assets/site.css").to_vec(),

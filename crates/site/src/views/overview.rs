@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
+use rayon::prelude::*;
 
 use super::{CellView, Layout, MarkView, Pager, Renderer, render};
 use crate::drift::Mark;
@@ -123,148 +124,152 @@ impl Renderer<'_> {
         };
         let total_pages = chunks.len();
         let ncols = 4 + d.stages.len();
-        let mut pages = Vec::with_capacity(total_pages);
-        for (pi, chunk) in chunks.iter().enumerate() {
-            let n = pi + 1;
-            let path = links::overview(n);
-            let root = links::root_of(&path);
-            let domains = d
-                .domains
-                .iter()
-                .map(|(dn, ladder)| DomainHead {
-                    name: dn.to_string(),
-                    stages: ladder
-                        .iter()
-                        .map(|e| StageHead {
-                            env: e.to_string(),
-                            href: format!("{root}{}", links::stage(dn, e, 1)),
-                        })
-                        .collect(),
-                })
-                .collect();
-            let prev_group =
-                (pi > 0).then(|| group_of(d.components[order[pi * per - 1]].path.as_str()));
-            let mut groups: Vec<Group> = Vec::new();
-            for &ci in chunk.iter() {
-                let c = &d.components[ci];
-                let g = group_of(c.path.as_str());
-                if groups.last().is_none_or(|x| x.path != g) {
-                    let ancestors: Vec<&str> = all_groups
-                        .iter()
-                        .copied()
-                        .filter(|a| {
-                            g.len() > a.len() && g.starts_with(a) && g[a.len()..].starts_with('/')
-                        })
+        chunks
+            .par_iter()
+            .enumerate()
+            .map(|(pi, chunk)| {
+                let n = pi + 1;
+                let path = links::overview(n);
+                let root = links::root_of(&path);
+                let domains = d
+                    .domains
+                    .iter()
+                    .map(|(dn, ladder)| DomainHead {
+                        name: dn.to_string(),
+                        stages: ladder
+                            .iter()
+                            .map(|e| StageHead {
+                                env: e.to_string(),
+                                href: format!("{root}{}", links::stage(dn, e, 1)),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                let prev_group =
+                    (pi > 0).then(|| group_of(d.components[order[pi * per - 1]].path.as_str()));
+                let mut groups: Vec<Group> = Vec::new();
+                for &ci in chunk.iter() {
+                    let c = &d.components[ci];
+                    let g = group_of(c.path.as_str());
+                    if groups.last().is_none_or(|x| x.path != g) {
+                        let ancestors: Vec<&str> = all_groups
+                            .iter()
+                            .copied()
+                            .filter(|a| {
+                                g.len() > a.len()
+                                    && g.starts_with(a)
+                                    && g[a.len()..].starts_with('/')
+                            })
+                            .collect();
+                        groups.push(Group {
+                            path: g.to_owned(),
+                            parent: ancestors
+                                .last()
+                                .map(|s| (*s).to_owned())
+                                .unwrap_or_default(),
+                            nested: !ancestors.is_empty(),
+                            depth: ancestors.len(),
+                            continued: groups.is_empty() && prev_group == Some(g),
+                            drift: 0,
+                            nested_count: 0,
+                            rows: Vec::new(),
+                        });
+                    }
+                    let cells: Vec<CellView> = (0..d.stages.len())
+                        .map(|si| self.cell_view(c, si))
                         .collect();
-                    groups.push(Group {
-                        path: g.to_owned(),
-                        parent: ancestors
-                            .last()
-                            .map(|s| (*s).to_owned())
+                    let (e, w, i) = c.counts(&d.findings);
+                    let owner = c.owner_team().unwrap_or("").to_owned();
+                    let mut search = vec![c.path.to_string(), owner.clone()];
+                    search.extend(c.team.iter().cloned());
+                    search.extend(c.labels.iter().map(|(k, v)| format!("{k}={v}")));
+                    search.extend(c.archs.iter().cloned());
+                    let drifted = cells.iter().any(|cv| {
+                        cv.marks
+                            .iter()
+                            .any(|m| matches!(m.class, "ahead" | "behind" | "missing" | "unlisted"))
+                    });
+                    let Some(group) = groups.last_mut() else {
+                        continue;
+                    };
+                    if drifted {
+                        group.drift += 1;
+                    }
+                    group.rows.push(Row {
+                        path: c.path.to_string(),
+                        name: c.path.name().to_owned(),
+                        href: format!("{root}{}", links::component(&c.path)),
+                        search: search.join(" ").to_lowercase(),
+                        latest: c
+                            .latest
+                            .as_ref()
+                            .map(ToString::to_string)
                             .unwrap_or_default(),
-                        nested: !ancestors.is_empty(),
-                        depth: ancestors.len(),
-                        continued: groups.is_empty() && prev_group == Some(g),
-                        drift: 0,
-                        nested_count: 0,
-                        rows: Vec::new(),
+                        owner,
+                        errors: e,
+                        warnings: w,
+                        infos: i,
+                        cells,
                     });
                 }
-                let cells: Vec<CellView> = (0..d.stages.len())
-                    .map(|si| self.cell_view(c, si))
-                    .collect();
-                let (e, w, i) = c.counts(&d.findings);
-                let owner = c.owner_team().unwrap_or("").to_owned();
-                let mut search = vec![c.path.to_string(), owner.clone()];
-                search.extend(c.team.iter().cloned());
-                search.extend(c.labels.iter().map(|(k, v)| format!("{k}={v}")));
-                search.extend(c.archs.iter().cloned());
-                let drifted = cells.iter().any(|cv| {
-                    cv.marks
+                for gi in 0..groups.len() {
+                    let prefix = format!("{}/", groups[gi].path);
+                    groups[gi].nested_count = groups
                         .iter()
-                        .any(|m| matches!(m.class, "ahead" | "behind" | "missing" | "unlisted"))
-                });
-                let Some(group) = groups.last_mut() else {
-                    continue;
-                };
-                if drifted {
-                    group.drift += 1;
+                        .filter(|x| x.path.starts_with(&prefix))
+                        .count();
                 }
-                group.rows.push(Row {
-                    path: c.path.to_string(),
-                    name: c.path.name().to_owned(),
-                    href: format!("{root}{}", links::component(&c.path)),
-                    search: search.join(" ").to_lowercase(),
-                    latest: c
-                        .latest
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    owner,
-                    errors: e,
-                    warnings: w,
-                    infos: i,
-                    cells,
-                });
-            }
-            for gi in 0..groups.len() {
-                let prefix = format!("{}/", groups[gi].path);
-                groups[gi].nested_count = groups
-                    .iter()
-                    .filter(|x| x.path.starts_with(&prefix))
-                    .count();
-            }
-            let first = pi * per + 1;
-            let last = pi * per + chunk.len();
-            let range_text = if d.components.is_empty() {
-                "no components yet".to_owned()
-            } else if total_pages == 1 {
-                format!("all {} components", d.components.len())
-            } else {
-                format!(
-                    "components {first} to {last} of {}, page {n} of {total_pages}",
-                    d.components.len()
-                )
-            };
-            let page = Overview {
-                l: self.layout(
-                    &path,
-                    if n == 1 {
-                        "Overview".to_owned()
-                    } else {
-                        format!("Overview, page {n}")
-                    },
-                    "overview",
-                ),
-                n_components: d.components.len(),
-                stage_count: d.stages.len(),
-                index_problem: d.index_problem.clone(),
-                errors,
-                warnings,
-                infos,
-                drift_ahead: ahead,
-                drift_behind: behind,
-                drift_missing: missing,
-                legend: Mark::ALL
-                    .iter()
-                    .filter(|m| **m != Mark::NotForStage)
-                    .map(|m| LegendRow {
-                        marks: vec![MarkView::from(*m)],
-                        explain: m.explain(),
-                    })
-                    .chain(std::iter::once(LegendRow {
-                        marks: vec![MarkView::from(Mark::NotForStage)],
-                        explain: Mark::NotForStage.explain(),
-                    }))
-                    .collect(),
-                pager: Pager::new(n, total_pages, |k| format!("{root}{}", links::overview(k))),
-                range_text,
-                domains,
-                ncols,
-                groups,
-            };
-            pages.push(render(path, &page)?);
-        }
-        Ok(pages)
+                let first = pi * per + 1;
+                let last = pi * per + chunk.len();
+                let range_text = if d.components.is_empty() {
+                    "no components yet".to_owned()
+                } else if total_pages == 1 {
+                    format!("all {} components", d.components.len())
+                } else {
+                    format!(
+                        "components {first} to {last} of {}, page {n} of {total_pages}",
+                        d.components.len()
+                    )
+                };
+                let page = Overview {
+                    l: self.layout(
+                        &path,
+                        if n == 1 {
+                            "Overview".to_owned()
+                        } else {
+                            format!("Overview, page {n}")
+                        },
+                        "overview",
+                    ),
+                    n_components: d.components.len(),
+                    stage_count: d.stages.len(),
+                    index_problem: d.index_problem.clone(),
+                    errors,
+                    warnings,
+                    infos,
+                    drift_ahead: ahead,
+                    drift_behind: behind,
+                    drift_missing: missing,
+                    legend: Mark::ALL
+                        .iter()
+                        .filter(|m| **m != Mark::NotForStage)
+                        .map(|m| LegendRow {
+                            marks: vec![MarkView::from(*m)],
+                            explain: m.explain(),
+                        })
+                        .chain(std::iter::once(LegendRow {
+                            marks: vec![MarkView::from(Mark::NotForStage)],
+                            explain: Mark::NotForStage.explain(),
+                        }))
+                        .collect(),
+                    pager: Pager::new(n, total_pages, |k| format!("{root}{}", links::overview(k))),
+                    range_text,
+                    domains,
+                    ncols,
+                    groups,
+                };
+                render(path, &page)
+            })
+            .collect()
     }
 }

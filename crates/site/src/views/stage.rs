@@ -5,6 +5,7 @@
 use askama::Template;
 use berth_model::AuditAction;
 use berth_promote::DiffKind;
+use rayon::prelude::*;
 
 use super::{CellView, Filters, FindingRow, Layout, Pager, Renderer, is_web_link, render};
 use crate::collect::StageData;
@@ -113,11 +114,14 @@ struct Evidence {
 
 impl Renderer<'_> {
     pub(super) fn stage_pages(&self) -> Result<Vec<Page>> {
-        let mut out = Vec::new();
-        for (si, st) in self.data.stages.iter().enumerate() {
-            out.extend(self.one_stage(si, st)?);
-        }
-        Ok(out)
+        let per_stage: Vec<Vec<Page>> = self
+            .data
+            .stages
+            .par_iter()
+            .enumerate()
+            .map(|(si, st)| self.one_stage(si, st))
+            .collect::<Result<_>>()?;
+        Ok(per_stage.into_iter().flatten().collect())
     }
 
     fn one_stage(&self, si: usize, st: &StageData) -> Result<Vec<Page>> {
