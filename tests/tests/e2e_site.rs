@@ -42,8 +42,8 @@ fn ok(root: &Utf8Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The README's tour: promotions through cloud, a rollback, a RAN lab promotion, and a
-/// hand-edited domain file (a finding).
+/// The README's tour: promotions through cloud, a rollback, a RAN lab promotion, a
+/// hand-edited domain file (a finding), and a component in a group nested in cloud/dmp.
 fn tour(root: &Utf8Path) {
     ok(
         root,
@@ -157,6 +157,13 @@ fn tour(root: &Utf8Path) {
         "components:\n  - name: core/platform/common-utils\n    version: 1.2.0\n",
     )
     .expect("hand edit");
+    let nested = root.join("components/cloud/dmp/analytics/ms-report/versions/1.0.0");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    std::fs::write(
+        nested.join("metadata.yaml"),
+        "architecture: amd64\ndomains: [\"cloud\"]\nenvironments: [\"staging\", \"prod\"]\ngroup: analytics\nservice_name: ms-report\nteam: cloud-dmp\n",
+    )
+    .expect("nested component");
 }
 
 /// Every row's cells on one overview page: (component, stage) → (data-version, shown text).
@@ -228,11 +235,11 @@ fn the_site_works_in_chromium() {
     tour(&root);
     let out = root.parent().expect("temp dir").join("public");
     let summary = ok(&root, &["site", "--out", out.as_str()]);
-    assert!(summary.contains("5 components"), "{summary}");
+    assert!(summary.contains("6 components"), "{summary}");
 
     let server = StaticServer::start(&out);
     let driver = Driver::start();
-    let desktop = driver.session(1280, 900, false);
+    let desktop = driver.session(1280, 1100, false);
     let phone = driver.session(390, 844, true);
 
     // Crawl from index.html: every internal link answers 200; every page loads without
@@ -368,7 +375,18 @@ fn the_site_works_in_chromium() {
         .as_u64()
         .expect("count")
     };
-    assert_eq!(visible(&desktop), 5);
+    // The nested group starts folded; its parent's button unfolds it.
+    assert_eq!(visible(&desktop), 5, "cloud/dmp/analytics starts folded");
+    let expanded = |s: &Session| {
+        s.exec(
+            "return document.querySelector('button[data-fold=\"cloud/dmp\"]').getAttribute('aria-expanded');",
+            json!([]),
+        )
+    };
+    assert_eq!(expanded(&desktop), json!("false"));
+    desktop.click("button[data-fold=\"cloud/dmp\"]");
+    assert_eq!(visible(&desktop), 6, "unfolded");
+    assert_eq!(expanded(&desktop), json!("true"));
     desktop.type_into("#row-filter", "ran-oam");
     assert_eq!(
         visible(&desktop),
@@ -386,7 +404,7 @@ fn the_site_works_in_chromium() {
     };
     assert_eq!(
         count(&desktop),
-        json!([5, 5]),
+        json!([6, 6]),
         "every component before a query"
     );
     desktop.type_into("#q-name", "ingestion");

@@ -25,10 +25,10 @@
 //! - **search** (`search.html`, `search/index-N.js`): components by name, team, label and
 //!   architecture, in the browser.
 //!
-//! How it works: [`render`] reads the repository once through the public APIs of
+//! How it works: [`render()`] reads the repository once through the public APIs of
 //! berth-model, berth-validate (one validation run, no artifact bytes), berth-promote and
 //! berth-index, builds typed page data, and renders every page with askama templates
-//! (compiled with this crate; the engine escapes everything). [`write`] then writes only
+//! (compiled with this crate; the engine escapes everything). [`write()`] then writes only
 //! the files whose bytes changed and removes pages of components that are gone. The
 //! output is deterministic: the same tree gives the same bytes (no generation time).
 //!

@@ -555,3 +555,40 @@ fn a_synthetic_2000_component_repository_stays_paginated_and_small() {
         "the graph caps its neighbours"
     );
 }
+
+#[test]
+fn nested_groups_follow_their_parent_and_can_be_folded() {
+    let f = example();
+    let dir = f
+        .root
+        .join("components/cloud/dmp/analytics/ms-report/versions/1.0.0");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("metadata.yaml"),
+        "architecture: amd64\ndomains: [\"cloud\"]\nenvironments: [\"staging\", \"prod\"]\ngroup: analytics\nservice_name: ms-report\nteam: cloud-dmp\n",
+    )
+    .expect("write");
+    let site = site_of(&f.root);
+    let overview = html(&site, "index.html");
+    let parent = overview
+        .find("<tbody data-group=\"cloud/dmp\">")
+        .expect("parent group");
+    let nested = overview
+        .find("<tbody data-group=\"cloud/dmp/analytics\" data-nested=\"cloud/dmp\">")
+        .expect("nested group, marked with its parent");
+    let next = overview
+        .find("<tbody data-group=\"core/platform\"")
+        .expect("next group");
+    assert!(
+        parent < nested && nested < next,
+        "a nested group follows its parent"
+    );
+    assert!(
+        overview.contains("data-fold=\"cloud/dmp\""),
+        "the parent offers to fold its nested group"
+    );
+    assert!(
+        site.page("c/cloud/dmp/analytics/ms-report/index.html")
+            .is_some()
+    );
+}

@@ -308,6 +308,12 @@ impl Session {
         self.post(&format!("element/{el}/value"), json!({ "text": text }));
     }
 
+    /// Clicks an element.
+    pub fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.post(&format!("element/{el}/click"), json!({}));
+    }
+
     /// A PNG of the viewport.
     pub fn screenshot(&self) -> Vec<u8> {
         let v = self.get("screenshot");

@@ -80,9 +80,10 @@ impl Renderer<'_> {
     /// Rows per overview page: 200, fewer when there are many stages (pages stay well
     /// under 1 MiB).
     fn overview_rows(&self) -> usize {
-        self.opts
-            .rows_per_page
-            .unwrap_or_else(|| (2400 / self.data.stages.len().max(1)).clamp(20, 200))
+        self.opts.rows_per_page.map_or_else(
+            || (2400 / self.data.stages.len().max(1)).clamp(20, 200),
+            |n| n.max(1),
+        )
     }
 
     pub(super) fn overview_pages(&self) -> Result<Vec<Page>> {
