@@ -483,8 +483,8 @@ fn synthetic_repo(n: usize) -> (tempfile::TempDir, Utf8PathBuf, ComponentsIndex)
     std::fs::write(dir.join("berth.toml"), "").expect("berth.toml");
     let repo = Repository::open(dir.clone()).expect("opens");
     let index = synthetic_index(n);
-    let _lock = repo.lock().expect("locks");
-    berth_index::write(&repo, &index).expect("writes with the canonical writer");
+    let lock = repo.lock().expect("locks");
+    berth_index::write(&repo, &lock, &index).expect("writes with the canonical writer");
     (g, dir, index)
 }
 
@@ -521,8 +521,13 @@ fn the_seed_python_helper_agrees_with_berth_on_10000_components() {
         }
         by_name.insert(name.clone(), want.clone());
     }
-    // The binary, on a sample (one process per name).
+    // The binary, on a sample (one process per name). `berth latest` never answers with a
+    // version whose directory is missing, so the sample's versions exist.
     for name in names.iter().step_by(397).chain(names.last()) {
+        if let Some(v) = &by_name[name] {
+            std::fs::create_dir_all(root.join(format!("components/{name}/versions/{v}")))
+                .expect("version dir");
+        }
         let r = run(&root, &["latest", name]);
         match &by_name[name] {
             Some(v) => assert_eq!((r.code, r.stdout.trim_end()), (0, v.as_str()), "{name}"),
@@ -558,4 +563,100 @@ fn berth_index_reads_prerelease_policy_from_berth_toml() {
         run(&root, &["latest", "common-utils"]).stdout,
         "2.0.0-rc.1\n"
     );
+}
+
+/// Where the answers to "is this version good?" used to disagree (`query` without an index
+/// file judged by parse alone, `promote` judged before taking the lock, `add` and `index`
+/// ran the validator): a version whose only fault is a dependency no component provides.
+/// One verdict now answers all of them, so they agree.
+#[test]
+fn query_index_latest_add_and_promote_agree_on_a_version_only_the_validator_faults() {
+    let (_g, root) = example_repo();
+    let comp = "cloud/dmp/ms-ingestion";
+    copy_version(&root, comp, "1.0.3", "1.1.0");
+    let meta = root
+        .join("components")
+        .join(comp)
+        .join("versions/1.1.0/metadata.yaml");
+    let text = std::fs::read_to_string(&meta).expect("read");
+    let faulty = text.replace(
+        "dependencies: [\"common-utils >=1.2.0\"]",
+        "dependencies: [\"common-utils >=1.2.0\", \"no-such-lib >=1.0\"]",
+    );
+    assert_ne!(faulty, text);
+    std::fs::write(&meta, faulty).expect("write");
+
+    // The version is well-formed YAML with every field: only the dependency rule faults it.
+    let v = run(&root, &["--format", "json", "validate"]);
+    let findings: serde_json::Value = serde_json::from_str(&v.stdout).expect("json");
+    let on_it: Vec<&str> = findings["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["file"].as_str().is_some_and(|f| f.contains("/1.1.0/")))
+        .filter(|d| d["severity"] == "error")
+        .filter_map(|d| d["rule"].as_str())
+        .collect();
+    assert_eq!(on_it, ["deps/unresolved"], "{}", v.stdout);
+
+    // `query` with no index file to read: it judges the tree with the same verdict.
+    std::fs::remove_file(root.join(INDEX)).expect("rm index");
+    let q = run(
+        &root,
+        &["--format", "json", "query", "--team", "ingestion-platform"],
+    );
+    assert_eq!(q.code, 0, "{q:?}");
+    let rows: serde_json::Value = serde_json::from_str(&q.stdout).expect("json");
+    let row = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["component"] == comp)
+        .unwrap_or_else(|| panic!("{comp} listed: {}", q.stdout));
+    assert_eq!(row["version"], "1.0.3", "{}", q.stdout);
+
+    // `index` writes the same latest; `latest` reads it back.
+    let i = run(&root, &["index"]);
+    assert_eq!(i.code, 0, "{i:?}");
+    let written = std::fs::read_to_string(root.join(INDEX)).expect("index");
+    assert!(
+        written.contains(&format!("  - name: {comp}\n    latest_version: 1.0.3\n")),
+        "{written}"
+    );
+    assert_eq!(run(&root, &["latest", comp]).stdout, "1.0.3\n");
+
+    // `promote` refuses it at the valid gate, naming the finding.
+    let p = run(
+        &root,
+        &[
+            "promote", comp, "1.1.0", "--domain", "cloud", "--env", "staging",
+        ],
+    );
+    assert_eq!(p.code, 1, "{p:?}");
+    assert!(
+        p.stderr.contains("valid") && p.stderr.contains("deps/unresolved"),
+        "{}",
+        p.stderr
+    );
+
+    // `add` of another version carrying the same fault keeps the index where it is, and
+    // says why.
+    let artifact = root.join("payload.txt");
+    std::fs::write(&artifact, "payload\n").expect("write");
+    let a = run(
+        &root,
+        &[
+            "add",
+            comp,
+            "1.2.0",
+            "--generic",
+            artifact.as_str(),
+            "--metadata",
+            meta.as_str(),
+        ],
+    );
+    assert_eq!(a.code, 0, "{a:?}");
+    assert!(a.stdout.contains("deps/unresolved"), "{}", a.stdout);
+    assert_eq!(run(&root, &["latest", comp]).stdout, "1.0.3\n");
+    assert_eq!(run(&root, &["index", "--check"]).code, 0);
 }

@@ -33,8 +33,13 @@ fn set_stage(root: &Utf8Path, domain: &str, env: &str, rows: &[(&str, &str)]) {
             .collect(),
     };
     index.components.sort();
-    repo.write_yaml(&Layout::domain_file(repo.config(), &d, Some(&e)), &index)
-        .expect("write domain file");
+    let lock = repo.lock().expect("lock");
+    repo.write_yaml(
+        &lock,
+        &Layout::domain_file(repo.config(), &d, Some(&e)),
+        &index,
+    )
+    .expect("write domain file");
 }
 
 fn add(root: &Utf8Path, args: &[&str]) {

@@ -320,7 +320,7 @@ fn the_site_works_in_chromium() {
 
     // The matrix says what `berth deployed` says, for every component and every stage.
     let repo = berth_model::Repository::open(&root).expect("open");
-    let stages = berth_promote::Stage::all(repo.config());
+    let stages = berth_model::Stage::all(repo.config());
     let comps = repo.components().expect("components");
     let mut matrix = BTreeMap::new();
     for p in html_pages.iter().filter(|u| {

@@ -127,8 +127,9 @@ pub fn run(repo_dir: &Utf8Path) -> Result<(), String> {
                     req.generic.push(notes);
                 }
             }
-            let outcome =
-                berth_ingest::add(&repo, &req, &|_, _, _| {}).map_err(|e| e.to_string())?;
+            let checker = berth_validate::Checker::builtin(&repo);
+            let outcome = berth_ingest::add(&repo, &req, &checker, &|_, _, _| {})
+                .map_err(|e| e.to_string())?;
             for (f, status, m) in outcome.formats {
                 println!("{c} {v} {f}: {status:?} (sha256 {})", m.sha256.text());
             }

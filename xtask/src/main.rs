@@ -3,8 +3,10 @@
 mod bench;
 mod bench_ext;
 mod bench_publish;
+mod bench_scale;
 mod bench_site;
 mod example_artifacts;
+mod fuzz;
 mod synth;
 
 use camino::Utf8PathBuf;
@@ -31,6 +33,8 @@ enum Task {
         #[arg(long, default_value = "examples/repo")]
         repo: Utf8PathBuf,
     },
+    /// Run the fuzz tests of every reader with a long budget (release mode).
+    Fuzz(fuzz::FuzzArgs),
     /// Write shell completions for bash, zsh, fish, elvish and PowerShell.
     Completions {
         /// Output directory.
@@ -50,6 +54,7 @@ fn main() -> std::process::ExitCode {
     let result = match x.task {
         Task::Synth(a) => synth::run(&a).map(|n| println!("wrote {n} files to {}", a.out)),
         Task::Bench(a) => bench::run(&a),
+        Task::Fuzz(a) => fuzz::run(&a),
         Task::ExampleArtifacts { repo } => example_artifacts::run(&repo),
         Task::Completions { out } => completions(&out),
         Task::Man { out } => man(&out),

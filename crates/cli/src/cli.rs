@@ -302,7 +302,8 @@ pub struct ValidateArgs {
     /// ($BERTH_CACHE_DIR, else $XDG_CACHE_HOME/berth, else ~/.cache/berth).
     #[arg(long)]
     pub verify_artifacts: bool,
-    /// With --verify-artifacts: ignore the hash cache and read everything.
+    /// Read every file again: ignore the per-version cache in .berth/cache (and, with
+    /// --verify-artifacts, the hash cache). The findings are the same either way.
     #[arg(long)]
     pub no_cache: bool,
     /// Fail on findings of this level too: `--deny warnings`.

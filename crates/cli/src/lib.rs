@@ -60,6 +60,12 @@ impl From<std::io::Error> for Failure {
     }
 }
 
+impl From<berth_model::StageError> for Failure {
+    fn from(e: berth_model::StageError) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
 impl From<berth_model::IdError> for Failure {
     fn from(e: berth_model::IdError) -> Self {
         Failure::Error(e.to_string())

@@ -27,6 +27,24 @@ pub fn warning(msg: &str) {
     let _ = writeln!(e, "\x1b[1;33mwarning\x1b[0m: {msg}");
 }
 
+/// `text` with every character that could forge terminal output (control characters,
+/// line separators, bidirectional overrides) written as a visible escape (`\n`, `\u{202e}`):
+/// for values that come from files a person may have edited.
+pub fn printable(text: &str) -> String {
+    if berth_model::ids::forging_char(text).is_none() {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if berth_model::ids::forging_char(c.encode_utf8(&mut [0; 4])).is_some() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Bold, for headings (stripped when colour is off).
 pub fn bold(s: &str) -> String {
     format!("\x1b[1m{s}\x1b[0m")

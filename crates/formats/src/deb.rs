@@ -51,11 +51,16 @@ pub struct DebInfo {
 /// Reads a `.deb`: its control fields, and its size and sha256 in the same pass.
 /// `progress` receives the bytes of the file read so far.
 pub fn inspect_deb(path: &Utf8Path, progress: Progress<'_>) -> Result<DebInfo, FormatError> {
-    let io_err = |source| FormatError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = fs_err::File::open(path.as_std_path()).map_err(io_err)?;
+    let (file, _) = berth_model::store::open_regular(path)?;
+    inspect_deb_from(path, file, progress)
+}
+
+/// Like [`inspect_deb`], over an opened file or any stream; `path` is what errors name.
+pub fn inspect_deb_from(
+    path: &Utf8Path,
+    file: impl Read,
+    progress: Progress<'_>,
+) -> Result<DebInfo, FormatError> {
     let mut hashing = HashingReader::new(file, progress);
     let control_text = control_of_stream(path, &mut hashing)?;
     let file = hashing.finish();
@@ -69,7 +74,7 @@ pub fn ingest_deb(
     dest: Destination<'_>,
     progress: Progress<'_>,
 ) -> Result<DebInfo, FormatError> {
-    let (control_text, file) = crate::hash::tee_read(src, dest, progress, control_of_stream)?;
+    let (control_text, file) = crate::tee::tee_read(src, dest, progress, control_of_stream)?;
     finish_deb(dest.shown(src), control_text, file)
 }
 

@@ -10,7 +10,12 @@ use camino::Utf8PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormatError {
-    /// The file could not be opened or read.
+    /// The file could not be opened: missing, not a regular file (a FIFO, a device), a
+    /// symbolic link inside a repository. The message names the file.
+    #[error(transparent)]
+    Open(#[from] berth_model::store::StoreError),
+
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
         /// The artifact file.
@@ -228,6 +233,7 @@ impl FormatError {
     /// The artifact file the error is about.
     pub fn path(&self) -> &camino::Utf8Path {
         match self {
+            FormatError::Open(e) => e.path(),
             FormatError::Io { path, .. }
             | FormatError::NotAnArchive { path, .. }
             | FormatError::Truncated { path, .. }

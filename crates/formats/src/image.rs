@@ -81,11 +81,17 @@ pub struct ImageInfo {
 /// one streaming pass and verifies every blob. `progress` receives the bytes of the file
 /// read so far.
 pub fn inspect_image(path: &Utf8Path, progress: Progress<'_>) -> Result<ImageInfo, FormatError> {
-    let io_err = |source| FormatError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = fs_err::File::open(path.as_std_path()).map_err(io_err)?;
+    let (file, _) = berth_model::store::open_regular(path)?;
+    inspect_image_from(path, file, progress)
+}
+
+/// Like [`inspect_image`], over an opened file or any stream (an artifact opened through a
+/// repository's store); `path` is what errors name.
+pub fn inspect_image_from(
+    path: &Utf8Path,
+    file: impl Read,
+    progress: Progress<'_>,
+) -> Result<ImageInfo, FormatError> {
     let mut hashing = HashingReader::new(file, progress);
     let scan = scan_stream(path, &mut hashing)?;
     let file = hashing.finish();
@@ -102,7 +108,7 @@ pub fn ingest_image(
     dest: Destination<'_>,
     progress: Progress<'_>,
 ) -> Result<ImageInfo, FormatError> {
-    let (scan, file) = crate::hash::tee_read(src, dest, progress, scan_stream)?;
+    let (scan, file) = crate::tee::tee_read(src, dest, progress, scan_stream)?;
     finish_image(dest.shown(src), &scan, file)
 }
 
@@ -113,10 +119,17 @@ fn scan_stream(path: &Utf8Path, reader: &mut dyn Read) -> Result<Scan, FormatErr
         source,
     };
     let mut buffered = BufReader::with_capacity(BUF_SIZE, reader);
-    let gzip = buffered
-        .fill_buf()
-        .map_err(io_err)?
-        .starts_with(&[0x1f, 0x8b]);
+    let head = buffered.fill_buf().map_err(io_err)?;
+    if head.starts_with(b"!<arch>\n") {
+        return Err(FormatError::NotAnArchive {
+            path: path.to_owned(),
+            expected: "an image archive",
+            detail: "it is an ar archive (a Debian package?); give it with --deb, and an image \
+                     made by `docker save` or `skopeo copy … oci-archive:FILE` with --docker"
+                .to_owned(),
+        });
+    }
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
     let scan = if gzip {
         scan_archive(path, flate2::read::MultiGzDecoder::new(&mut buffered))?
     } else {

@@ -27,12 +27,15 @@ mod error;
 mod hash;
 mod image;
 mod tarwalk;
+mod tee;
 
 pub use deb::{
-    CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, ingest_deb, inspect_deb, parse_control,
+    CONTROL_FILE_LIMIT, CONTROL_TAR_LIMIT, DebInfo, ingest_deb, inspect_deb, inspect_deb_from,
+    parse_control,
 };
 pub use error::{ControlError, FormatError};
 pub use hash::{Destination, FileDigest, Progress, hash_file, hash_reader, ingest_file};
 pub use image::{
     ImageArchiveKind, ImageInfo, JSON_MEMBER_LIMIT, Platform, ingest_image, inspect_image,
+    inspect_image_from,
 };

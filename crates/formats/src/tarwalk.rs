@@ -262,7 +262,7 @@ fn read_member(
 
 /// Maps an error of the tar reader to the error berth reports.
 fn tar_error(path: &Utf8Path, what: &str, e: io::Error, entries_seen: usize) -> FormatError {
-    let text = e.to_string();
+    let text = plain_text(&e.to_string());
     if e.kind() == io::ErrorKind::UnexpectedEof || text.contains("failed to read entire block") {
         FormatError::Truncated {
             path: path.to_owned(),
@@ -280,6 +280,28 @@ fn tar_error(path: &Utf8Path, what: &str, e: io::Error, entries_seen: usize) -> 
             detail: format!("{what}, after {entries_seen} member(s): {text}"),
         }
     }
+}
+
+/// An error text of the tar reader made safe to print: it may quote raw header bytes of a
+/// file that is no tar archive (`… when getting cksum for <binary>`), which are cut off;
+/// any other control or non-text character becomes `?`; at most 160 characters.
+pub(crate) fn plain_text(text: &str) -> String {
+    let text = text.split(" when getting ").next().unwrap_or(text);
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == char::REPLACEMENT_CHARACTER {
+                '?'
+            } else {
+                c
+            }
+        })
+        .take(160)
+        .collect();
+    if text.chars().count() > 160 {
+        out.push('…');
+    }
+    out
 }
 
 /// Checks and normalises a member name: UTF-8, relative, no `..`.

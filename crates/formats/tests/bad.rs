@@ -302,5 +302,8 @@ fn deb_corpus() {
 
     // Missing file.
     let f = d.join("does-not-exist.deb");
-    assert!(matches!(deb_err(&f), FormatError::Io { .. }));
+    assert!(matches!(
+        deb_err(&f),
+        FormatError::Open(berth_model::StoreError::NotFound { .. })
+    ));
 }

@@ -6,10 +6,16 @@ mod support;
 use berth_formats::{inspect_deb, inspect_image};
 use camino::Utf8Path;
 use proptest::prelude::*;
+use proptest::strategy::Just;
 use proptest::test_runner::{Config, TestRunner};
 use support::{DebSpec, build_deb, images, utf8};
 
+/// `BERTH_FUZZ_CASES` overrides every budget (`cargo xtask fuzz` runs a long one).
 fn runner(cases: u32) -> TestRunner {
+    let cases = std::env::var("BERTH_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(cases);
     TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -149,6 +155,87 @@ fn truncated_and_flipped_archives() {
             },
         )
         .expect("flipped debs do not panic");
+}
+
+/// The JSON members of an image archive (index.json, oci-layout, manifest.json, the image
+/// manifest and config blobs) replaced by arbitrary or mutated JSON, and members with odd
+/// names and types added: the reader refuses or accepts, never panics.
+#[test]
+fn image_archives_with_hostile_members() {
+    let fx = images();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = utf8(&dir);
+    let oci = fs_err::read(&fx.oci).expect("read");
+    let docker = fs_err::read(&fx.docker).expect("read");
+    // (member name, its JSON) of both archives.
+    let members = |bytes: &[u8]| -> Vec<(String, Vec<u8>)> {
+        let mut a = tar::Archive::new(bytes);
+        let mut out = Vec::new();
+        for e in a.entries().expect("entries") {
+            let mut e = e.expect("entry");
+            let name = e.path().expect("path").to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut data).expect("read");
+            out.push((name, data));
+        }
+        out
+    };
+    let archives = [members(&oci), members(&docker)];
+    let json_values = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<i64>().prop_map(serde_json::Value::from),
+        "\\PC{0,40}".prop_map(serde_json::Value::from),
+        Just(
+            serde_json::json!({"schemaVersion": 2, "manifests": [{"digest": "sha256:00", "size": -1}]})
+        ),
+        Just(
+            serde_json::json!([{"Config": "../../etc/passwd", "Layers": ["/abs"], "RepoTags": null}])
+        ),
+        Just(
+            serde_json::json!({"mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []})
+        ),
+        Just(serde_json::json!({"layers": [{"digest": "sha256:zz", "size": 1e30}]})),
+    ];
+    let f = d.join("hostile.tar");
+    runner(200)
+        .run(
+            &(
+                0..2usize,
+                any::<prop::sample::Index>(),
+                json_values,
+                any::<bool>(),
+                "[a-z./]{0,30}",
+            ),
+            |(which, at, value, add_odd, odd_name)| {
+                let ms = &archives[which];
+                let k = at.index(ms.len());
+                let mut b = tar::Builder::new(Vec::new());
+                for (i, (name, data)) in ms.iter().enumerate() {
+                    let data = if i == k {
+                        serde_json::to_vec(&value).expect("json")
+                    } else {
+                        data.clone()
+                    };
+                    let mut h = tar::Header::new_gnu();
+                    h.set_size(data.len() as u64);
+                    h.set_mode(0o644);
+                    h.set_cksum();
+                    b.append_data(&mut h, name, &data[..]).expect("append");
+                }
+                if add_odd && !odd_name.is_empty() {
+                    let mut h = tar::Header::new_gnu();
+                    h.set_entry_type(tar::EntryType::Symlink);
+                    h.set_size(0);
+                    let _ = h.set_link_name("../../../etc");
+                    h.set_cksum();
+                    let _ = b.append_data(&mut h, &odd_name, &[][..]);
+                }
+                write(&f, &b.into_inner().expect("finish"));
+                let _ = inspect_image(&f, None);
+                Ok(())
+            },
+        )
+        .expect("hostile members do not panic");
 }
 
 proptest! {

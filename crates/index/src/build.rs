@@ -7,9 +7,10 @@
 
 use std::cmp::Ordering;
 
+use berth_model::journal::Intent;
 use berth_model::{
-    ArchField, Checked, ComponentEntry, ComponentPath, ComponentsIndex, Config, Layout, Metadata,
-    Repository, Version,
+    ComponentEntry, ComponentPath, ComponentsIndex, Config, Layout, Repository, StoreLock, Verdict,
+    Version,
 };
 use camino::Utf8PathBuf;
 use rayon::prelude::*;
@@ -34,50 +35,6 @@ impl IndexOptions {
     }
 }
 
-/// "This version has no error finding": the validator's verdict, passed in because the
-/// validator sits above this crate. Until `berth-validate` provides one, [`basic_is_good`]
-/// stands in.
-pub type IsGood<'a> = dyn Fn(&ComponentPath, &Version) -> bool + Sync + 'a;
-
-/// The built-in "good" check used until the validator plugs in: `metadata.yaml` loads,
-/// none of its checked values is invalid, and its `group`/`service_name` match the
-/// component's path.
-///
-/// ```
-/// # use berth_model::{ComponentPath, Repository, Version};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let repo = Repository::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo"))?;
-/// let good = berth_index::basic_is_good(&repo);
-/// let c = ComponentPath::parse("cloud/dmp/ms-export")?;
-/// assert!(good(&c, &Version::parse("3.2.0")?));
-/// assert!(!good(&c, &Version::parse("9.9.9")?)); // no such version: no metadata
-/// # Ok(()) }
-/// ```
-pub fn basic_is_good(repo: &Repository) -> impl Fn(&ComponentPath, &Version) -> bool + Sync + '_ {
-    move |c, v| match repo.metadata(c, v) {
-        Ok(m) => metadata_is_sound(c, &m.value),
-        Err(_) => false,
-    }
-}
-
-/// True when every checked value of `m` is valid and its names match the path of `c`.
-pub fn metadata_is_sound(c: &ComponentPath, m: &Metadata) -> bool {
-    fn all_valid<T>(v: &[Checked<T>]) -> bool {
-        v.iter().all(|x| x.get().is_some())
-    }
-    let arch_ok = match &m.architecture {
-        ArchField::One(a) => a.get().is_some(),
-        ArchField::Many(v) => !v.is_empty() && all_valid(v),
-    };
-    arch_ok
-        && all_valid(&m.domains)
-        && all_valid(&m.environments)
-        && all_valid(&m.dependencies)
-        && m.port_exposed.as_ref().is_none_or(|p| p.get().is_some())
-        && m.group == c.group()
-        && m.service_name == c.name()
-}
-
 /// The latest of `versions`: the SemVer maximum of those that are good, leaving out
 /// pre-releases unless `opts` allows them. `is_good` is asked from the highest version
 /// down and stops at the first good one. Input order does not matter.
@@ -100,13 +57,30 @@ pub fn pick_latest(
     opts: &IndexOptions,
     mut is_good: impl FnMut(&Version) -> bool,
 ) -> Option<Version> {
+    try_pick_latest(versions, opts, |v| {
+        Ok::<_, std::convert::Infallible>(is_good(v))
+    })
+    .unwrap_or_else(|e| match e {})
+}
+
+/// [`pick_latest`] with a verdict that can fail (reading a version).
+pub fn try_pick_latest<E>(
+    versions: impl IntoIterator<Item = Version>,
+    opts: &IndexOptions,
+    mut is_good: impl FnMut(&Version) -> Result<bool, E>,
+) -> Result<Option<Version>, E> {
     let mut candidates: Vec<Version> = versions
         .into_iter()
         .filter(|v| opts.include_prereleases || !v.is_prerelease())
         .collect();
     candidates.sort_unstable_by(|a, b| b.cmp(a));
     candidates.dedup();
-    candidates.into_iter().find(|v| is_good(v))
+    for v in candidates {
+        if is_good(&v)? {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
 }
 
 /// The canonical index of `(component, latest)` rows: components without a latest
@@ -144,10 +118,10 @@ pub fn component_latest(
     repo: &Repository,
     c: &ComponentPath,
     opts: &IndexOptions,
-    is_good: &IsGood<'_>,
+    verdict: &dyn Verdict,
 ) -> Result<Option<Version>> {
     let versions = repo.versions(c)?;
-    Ok(pick_latest(versions, opts, |v| is_good(c, v)))
+    Ok(try_pick_latest(versions, opts, |v| verdict.is_good(c, v))?)
 }
 
 /// Builds the whole index from the tree, in parallel over components (rayon).
@@ -155,13 +129,13 @@ pub fn component_latest(
 pub fn build(
     repo: &Repository,
     opts: &IndexOptions,
-    is_good: &IsGood<'_>,
+    verdict: &dyn Verdict,
 ) -> Result<ComponentsIndex> {
     let components = repo.components()?;
     let rows = components
         .into_par_iter()
         .map(|c| {
-            let latest = component_latest(repo, &c, opts, is_good)?;
+            let latest = component_latest(repo, &c, opts, verdict)?;
             Ok((c, latest))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -189,11 +163,14 @@ pub struct Change {
 /// # use berth_model::{ComponentPath, ComponentsIndex, Repository};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let repo = Repository::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo"))?;
-/// use berth_index::{IndexOptions, basic_is_good, update_component};
+/// use berth_index::{IndexOptions, update_component};
+/// use berth_model::{Finding, Version};
 /// let mut index = ComponentsIndex::default();
 /// let c = ComponentPath::parse("cloud/dmp/ms-ingestion")?;
 /// let opts = IndexOptions::from_config(repo.config());
-/// let change = update_component(&repo, &mut index, &c, &opts, &basic_is_good(&repo))?;
+/// // A verdict (berth-validate's Checker in real use): here, every version is good.
+/// let good = |_: &ComponentPath, _: &Version| Vec::<Finding>::new();
+/// let change = update_component(&repo, &mut index, &c, &opts, &good)?;
 /// assert_eq!(change.and_then(|c| c.after).map(|v| v.to_string()).as_deref(), Some("1.0.3"));
 /// assert_eq!(index.components.len(), 1);
 /// # Ok(()) }
@@ -203,10 +180,10 @@ pub fn update_component(
     index: &mut ComponentsIndex,
     component: &ComponentPath,
     opts: &IndexOptions,
-    is_good: &IsGood<'_>,
+    verdict: &dyn Verdict,
 ) -> Result<Option<Change>> {
-    let after = if repo.has_component(component) {
-        component_latest(repo, component, opts, is_good)?
+    let after = if repo.has_component(component)? {
+        component_latest(repo, component, opts, verdict)?
     } else {
         None
     };
@@ -235,6 +212,45 @@ pub fn update_component(
         before,
         after,
     }))
+}
+
+/// Replays what killed writers left in the journal ([`berth_model::journal`]), under the
+/// writer lock: planned writes are carried out, index rows of components whose versions
+/// were renamed into place are recomputed and written. Every writer calls this first, so a
+/// killed `add` or `promote` is finished by the next command. Returns the index rows that
+/// changed.
+pub fn recover(repo: &Repository, lock: &StoreLock, verdict: &dyn Verdict) -> Result<Vec<Change>> {
+    let pending = repo.pending()?;
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut index: Option<ComponentsIndex> = None;
+    let mut out = Vec::new();
+    for p in &pending {
+        match &p.intent {
+            Intent::Writes { writes } => repo.apply_writes(lock, writes)?,
+            Intent::IndexRows { components } => {
+                if index.is_none() {
+                    index = Some(read(repo)?.unwrap_or_default());
+                }
+                let opts = IndexOptions::from_config(repo.config());
+                if let Some(idx) = index.as_mut() {
+                    for c in components {
+                        out.extend(update_component(repo, idx, c, &opts, verdict)?);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(idx) = &index
+        && !out.is_empty()
+    {
+        write(repo, lock, idx)?;
+    }
+    for p in &pending {
+        repo.journal_done(lock, p)?;
+    }
+    Ok(out)
 }
 
 /// The rows that differ between `old` and `new`, sorted by component.
@@ -284,23 +300,68 @@ pub fn changes(old: &ComponentsIndex, new: &ComponentsIndex) -> Vec<Change> {
     out
 }
 
-/// The canonical bytes of `index` (rows sorted by name), exactly as [`write()`] writes them.
+/// The canonical bytes of `index` (rows sorted by name), exactly as [`write()`] writes them:
+/// the canonical YAML writer's output, built directly (an index has ten thousand rows; names
+/// and versions are written plain when YAML 1.1 and 1.2 both read them back as text).
 pub fn render(index: &ComponentsIndex) -> Result<String> {
-    let mut sorted = index.clone();
-    canonical_sort(&mut sorted.components);
-    berth_model::yaml::to_canonical(&sorted).map_err(|source| IndexError::Render {
-        path: Layout::components_index(),
-        source,
-    })
+    let mut rows: Vec<&ComponentEntry> = index.components.iter().collect();
+    rows.sort_by(|a, b| entry_order(a, b));
+    rows.dedup_by(|later, first| later.name == first.name);
+    if rows.is_empty() {
+        return berth_model::yaml::to_canonical(&ComponentsIndex::default()).map_err(|source| {
+            IndexError::Render {
+                path: Layout::components_index(),
+                source,
+            }
+        });
+    }
+    let mut out = String::with_capacity(rows.len() * 64);
+    out.push_str("components:\n");
+    for r in rows {
+        out.push_str("  - name: ");
+        scalar(&mut out, r.name.as_str());
+        out.push_str("\n    latest_version: ");
+        scalar(&mut out, &r.latest_version.to_string());
+        out.push('\n');
+    }
+    Ok(out)
 }
 
-/// Writes `index/components.yaml` atomically in canonical form. The caller holds
-/// [`Repository::lock`] (as `berth add` does while ingesting); [`regenerate`] takes it
-/// itself.
-pub fn write(repo: &Repository, index: &ComponentsIndex) -> Result<()> {
-    let mut sorted = index.clone();
-    canonical_sort(&mut sorted.components);
-    repo.write_yaml(&Layout::components_index(), &sorted)?;
+fn scalar(out: &mut String, s: &str) {
+    if berth_model::yaml::plain_safe(s) {
+        out.push_str(s);
+    } else {
+        // The rare value that needs quoting: the writer's own rules.
+        match berth_model::yaml::to_canonical(&s) {
+            Ok(q) => out.push_str(q.trim_end()),
+            Err(_) => out.push_str(s),
+        }
+    }
+}
+
+/// Reads `index/components.yaml` when it exists: the canonical form through a line scanner
+/// (no parse tree for ten thousand rows), anything else through the YAML loader.
+pub fn read(repo: &Repository) -> Result<Option<ComponentsIndex>> {
+    let Some(bytes) = read_committed(repo)? else {
+        return Ok(None);
+    };
+    if let Ok(text) = std::str::from_utf8(&bytes)
+        && let Some(index) = crate::latest::parse_canonical(text)
+    {
+        return Ok(Some(index));
+    }
+    let file = repo.path(&Layout::components_index());
+    Ok(Some(
+        repo.parse_yaml::<ComponentsIndex>(&file, &bytes)?.value,
+    ))
+}
+
+/// Writes `index/components.yaml` atomically in canonical form, under the writer lock
+/// (as `berth add` holds it while ingesting; [`regenerate`] takes it itself).
+pub fn write(repo: &Repository, lock: &StoreLock, index: &ComponentsIndex) -> Result<()> {
+    let text = render(index)?;
+    repo.store()
+        .write_atomic(lock, &Layout::components_index(), text.as_bytes())?;
     Ok(())
 }
 
@@ -320,26 +381,24 @@ pub struct Regenerated {
 pub fn regenerate(
     repo: &Repository,
     opts: &IndexOptions,
-    is_good: &IsGood<'_>,
+    verdict: &dyn Verdict,
 ) -> Result<Regenerated> {
-    let _lock = repo.lock()?;
+    let lock = repo.lock()?;
+    recover(repo, &lock, verdict)?;
     let old_bytes = read_committed(repo)?;
-    let index = build(repo, opts, is_good)?;
+    let index = build(repo, opts, verdict)?;
     let text = render(&index)?;
     let old_index = old_bytes
         .as_deref()
         .and_then(|b| {
-            berth_model::yaml::from_slice::<ComponentsIndex>(
-                &repo.path(&Layout::components_index()),
-                b,
-            )
-            .ok()
+            repo.parse_yaml::<ComponentsIndex>(&repo.path(&Layout::components_index()), b)
+                .ok()
         })
         .map(|l| l.value)
         .unwrap_or_default();
     let written = old_bytes.as_deref() != Some(text.as_bytes());
     if written {
-        write(repo, &index)?;
+        write(repo, &lock, &index)?;
     }
     Ok(Regenerated {
         changes: changes(&old_index, &index),
@@ -350,13 +409,10 @@ pub fn regenerate(
 
 fn read_committed(repo: &Repository) -> Result<Option<Vec<u8>>> {
     let rel = Layout::components_index();
-    match repo.store().read(&rel) {
+    match repo.read_bytes(&rel) {
         Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(IndexError::Io {
-            path: repo.path(&rel),
-            source,
-        }),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -400,9 +456,9 @@ impl Check {
 
 /// Compares the committed `index/components.yaml` with a fresh build, byte for byte
 /// (the CI job and pre-commit hook: `berth index --check`). Reads only.
-pub fn check(repo: &Repository, opts: &IndexOptions, is_good: &IsGood<'_>) -> Result<Check> {
+pub fn check(repo: &Repository, opts: &IndexOptions, verdict: &dyn Verdict) -> Result<Check> {
     let committed = read_committed(repo)?.map(|b| String::from_utf8_lossy(&b).into_owned());
-    let generated = render(&build(repo, opts, is_good)?)?;
+    let generated = render(&build(repo, opts, verdict)?)?;
     Ok(Check {
         path: Layout::components_index(),
         committed,
@@ -480,6 +536,23 @@ mod tests {
             let b = assemble(shuffled);
             prop_assert_eq!(render(&a).expect("renders"), render(&b).expect("renders"));
             prop_assert!(a.components.windows(2).all(|w| w[0].name < w[1].name));
+        }
+    }
+
+    proptest! {
+        /// The direct renderer writes exactly what the canonical YAML writer writes, and
+        /// the line scanner reads it back.
+        #[test]
+        fn render_is_the_canonical_writer_and_reads_back(
+            rows in proptest::collection::vec(
+                ("[a-z0-9][a-z0-9._-]{0,6}/[a-z0-9][a-z0-9._-]{0,6}", arb_version()), 0..12),
+        ) {
+            let index = assemble(rows.into_iter().map(|(n, v)| (c(&n), Some(v))));
+            let text = render(&index).expect("renders");
+            prop_assert_eq!(&text, &berth_model::yaml::to_canonical(&index).expect("yaml"));
+            let back = crate::latest::parse_canonical(&text)
+                .unwrap_or_else(|| berth_model::yaml::from_str(camino::Utf8Path::new("i"), &text).expect("loads").value);
+            prop_assert_eq!(back, index);
         }
     }
 

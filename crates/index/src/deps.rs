@@ -30,7 +30,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use berth_model::{Checked, ComponentPath, Dependency, Repository, Version};
 use serde::Serialize;
@@ -263,14 +263,22 @@ pub struct Resolver<'r> {
     repo: &'r Repository,
     all: BTreeSet<ComponentPath>,
     by_last: HashMap<String, Vec<ComponentPath>>,
-    versions: Mutex<HashMap<ComponentPath, Arc<Vec<Version>>>>,
-    deps: Mutex<HashMap<Pinned, Arc<DepsOf>>>,
+    versions: RwLock<HashMap<ComponentPath, Arc<Vec<Version>>>>,
+    deps: RwLock<HashMap<Pinned, Arc<DepsOf>>>,
 }
 
 impl<'r> Resolver<'r> {
     /// A resolver over `repo` (lists its components once).
     pub fn new(repo: &'r Repository) -> Result<Self> {
-        let all: BTreeSet<ComponentPath> = repo.components()?.into_iter().collect();
+        Ok(Self::with_components(repo, repo.components()?))
+    }
+
+    /// A resolver over `repo` whose components the caller already listed.
+    pub fn with_components(
+        repo: &'r Repository,
+        components: impl IntoIterator<Item = ComponentPath>,
+    ) -> Self {
+        let all: BTreeSet<ComponentPath> = components.into_iter().collect();
         let mut by_last: HashMap<String, Vec<ComponentPath>> = HashMap::new();
         for c in &all {
             by_last
@@ -278,13 +286,29 @@ impl<'r> Resolver<'r> {
                 .or_default()
                 .push(c.clone());
         }
-        Ok(Resolver {
+        Resolver {
             repo,
             all,
             by_last,
-            versions: Mutex::new(HashMap::new()),
-            deps: Mutex::new(HashMap::new()),
-        })
+            versions: RwLock::new(HashMap::new()),
+            deps: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Tells the resolver the versions of `c` (ascending), so it does not list them.
+    pub fn know_versions(&self, c: ComponentPath, versions: Vec<Version>) {
+        write(&self.versions).insert(c, Arc::new(versions));
+    }
+
+    /// Tells the resolver the `dependencies` of a version (`None`: its metadata does not
+    /// load), so it does not read its metadata.
+    pub fn know_dependencies(&self, p: Pinned, deps: Option<Vec<Checked<Dependency>>>) {
+        write(&self.deps).insert(p, Arc::new(deps));
+    }
+
+    /// Every component the resolver knows.
+    pub fn components(&self) -> impl Iterator<Item = &ComponentPath> {
+        self.all.iter()
     }
 
     /// The repository.
@@ -317,11 +341,16 @@ impl<'r> Resolver<'r> {
 
     /// The versions of a component, ascending (cached).
     pub fn versions(&self, c: &ComponentPath) -> Result<Arc<Vec<Version>>> {
-        if let Some(v) = lock(&self.versions).get(c) {
+        if let Some(v) = read(&self.versions).get(c) {
             return Ok(v.clone());
         }
-        let v = Arc::new(self.repo.versions(c)?);
-        lock(&self.versions).insert(c.clone(), v.clone());
+        let v = match self.repo.versions(c) {
+            Ok(v) => Arc::new(v),
+            // Listed as a component, but its versions are gone: none.
+            Err(berth_model::Error::NotFound { .. }) => Arc::new(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        write(&self.versions).insert(c.clone(), v.clone());
         Ok(v)
     }
 
@@ -385,7 +414,7 @@ impl<'r> Resolver<'r> {
 
     /// The `dependencies` entries of a version's metadata, `None` when it does not load.
     fn deps_of(&self, p: &Pinned) -> Arc<DepsOf> {
-        if let Some(d) = lock(&self.deps).get(p) {
+        if let Some(d) = read(&self.deps).get(p) {
             return d.clone();
         }
         let d = Arc::new(
@@ -394,7 +423,7 @@ impl<'r> Resolver<'r> {
                 .ok()
                 .map(|m| m.value.dependencies),
         );
-        lock(&self.deps).insert(p.clone(), d.clone());
+        write(&self.deps).insert(p.clone(), d.clone());
         d
     }
 
@@ -449,9 +478,16 @@ impl<'r> Resolver<'r> {
             component: component.clone(),
             version: version.clone(),
         };
-        let meta = self.repo.metadata(component, version)?;
+        let deps = match self.deps_of(&me).as_ref() {
+            Some(d) => d.clone(),
+            // Say why it does not load.
+            None => {
+                self.repo.metadata(component, version)?;
+                Vec::new()
+            }
+        };
         let mut out = Vec::new();
-        for (index, checked) in meta.value.dependencies.iter().enumerate() {
+        for (index, checked) in deps.iter().enumerate() {
             let dependency = checked.text();
             let status = match checked {
                 Checked::Invalid { error, .. } => DepStatus::Invalid {
@@ -575,9 +611,13 @@ impl<'r> Resolver<'r> {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding a cache lock leaves a usable cache: recover it.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+// A panic while holding a cache lock leaves a usable cache: recover it.
+fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl DepNode {

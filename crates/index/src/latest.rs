@@ -7,7 +7,8 @@
 
 use std::io;
 
-use berth_model::{ComponentsIndex, Layout, Version};
+use berth_model::store::{Limits, Store as _, StoreError};
+use berth_model::{ComponentEntry, ComponentPath, ComponentsIndex, Layout, Version};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::{IndexError, Result};
@@ -28,8 +29,19 @@ use crate::{IndexError, Result};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn latest<'i>(index: &'i ComponentsIndex, name: &str) -> Result<&'i Version> {
-    if let Some(v) = index.latest(name) {
-        return Ok(v);
+    latest_entry(index, name).map(|e| &e.latest_version)
+}
+
+/// The row of `name` (a full path, or a unique last segment) in `index`.
+pub fn latest_entry<'i>(index: &'i ComponentsIndex, name: &str) -> Result<&'i ComponentEntry> {
+    let exact = index
+        .components
+        .binary_search_by(|e| e.name.as_str().cmp(name))
+        .ok()
+        .map(|i| &index.components[i])
+        .or_else(|| index.components.iter().find(|e| e.name.as_str() == name));
+    if let Some(e) = exact {
+        return Ok(e);
     }
     let by_last: Vec<_> = index
         .components
@@ -37,7 +49,7 @@ pub fn latest<'i>(index: &'i ComponentsIndex, name: &str) -> Result<&'i Version>
         .filter(|e| e.name.name() == name)
         .collect();
     match by_last.as_slice() {
-        [one] => Ok(&one.latest_version),
+        [one] => Ok(one),
         [] => Err(IndexError::UnknownComponent {
             name: name.to_owned(),
             file: Layout::components_index(),
@@ -53,11 +65,18 @@ pub fn latest<'i>(index: &'i ComponentsIndex, name: &str) -> Result<&'i Version>
 /// [`latest`] over the text of an index file (`file` is used in messages). Canonical
 /// text takes the fast path; anything else is parsed in full.
 pub fn latest_in_text(file: &Utf8Path, text: &str, name: &str) -> Result<Version> {
-    if let Some(v) = scan_canonical(text, name) {
-        return Ok(v);
+    lookup(file, text, name).map(|(_, v)| v)
+}
+
+fn lookup(file: &Utf8Path, text: &str, name: &str) -> Result<(ComponentPath, Version)> {
+    if let Some(v) = scan_canonical(text, name)
+        && let Ok(c) = ComponentPath::parse(name)
+    {
+        return Ok((c, v));
     }
     let index = berth_model::yaml::from_str::<ComponentsIndex>(file, text)?.value;
-    latest(&index, name).cloned()
+    let e = latest_entry(&index, name)?;
+    Ok((e.name.clone(), e.latest_version.clone()))
 }
 
 /// [`latest`] from an index file on disk, reading nothing else.
@@ -70,27 +89,64 @@ pub fn latest_in_text(file: &Utf8Path, text: &str, name: &str) -> Result<Version
 /// # Ok(()) }
 /// ```
 pub fn latest_in_file(path: &Utf8Path, name: &str) -> Result<Version> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match berth_model::store::read_regular(path, Limits::DEFAULT.index_bytes) {
         Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+        Err(e) if e.is_not_found() => {
             return Err(IndexError::NoIndex {
                 path: path.to_owned(),
             });
         }
-        Err(source) => {
-            return Err(IndexError::Io {
-                path: path.to_owned(),
-                source,
-            });
-        }
+        Err(e) => return Err(e.into()),
     };
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => latest_in_text(path, text.strip_prefix('\u{feff}').unwrap_or(text), name),
+    latest_in_bytes(path, &bytes, name).map(|(_, v)| v)
+}
+
+fn latest_in_bytes(path: &Utf8Path, bytes: &[u8], name: &str) -> Result<(ComponentPath, Version)> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => lookup(path, text.strip_prefix('\u{feff}').unwrap_or(text), name),
         // Let the YAML loader say where the bad byte is.
         Err(_) => {
-            let index = berth_model::yaml::from_slice::<ComponentsIndex>(path, &bytes)?.value;
-            latest(&index, name).cloned()
+            let index = berth_model::yaml::from_slice::<ComponentsIndex>(path, bytes)?.value;
+            let e = latest_entry(&index, name)?;
+            Ok((e.name.clone(), e.latest_version.clone()))
         }
+    }
+}
+
+/// What a deploy job asks: the latest version of `name` from the repository at `root`,
+/// reading `index/components.yaml` (through the store: no symbolic link followed, size
+/// limited) and checking, with one `stat`, that the version's directory exists. A
+/// version named by a stale or hand-edited index is an error, never an answer.
+pub fn latest_checked(root: &Utf8Path, name: &str) -> Result<(ComponentPath, Version)> {
+    let store = berth_model::LocalStore::new(root).map_err(|source| IndexError::Io {
+        path: root.to_owned(),
+        source,
+    })?;
+    let rel = Layout::components_index();
+    let bytes = match store.read(&rel, Limits::DEFAULT.index_bytes) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => {
+            return Err(IndexError::NoIndex {
+                path: root.join(&rel),
+            });
+        }
+        // A bigger index than the default limit: the repository's own limit decides.
+        Err(StoreError::TooLarge { .. }) => {
+            let repo = berth_model::Repository::open(root)?;
+            repo.read_bytes(&rel)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (c, v) = latest_in_bytes(&root.join(&rel), &bytes, name)?;
+    let dir = Layout::version_dir(&c, &v);
+    match store.stat(&dir)? {
+        Some(m) if m.kind == berth_model::store::EntryKind::Dir => Ok((c, v)),
+        _ => Err(IndexError::MissingVersion {
+            file: rel,
+            component: c.to_string(),
+            version: v.to_string(),
+            dir,
+        }),
     }
 }
 
@@ -132,6 +188,37 @@ pub fn find_root(explicit: Option<&Utf8Path>) -> Result<Utf8PathBuf> {
 /// ascending, values made of characters that YAML can only read as themselves). Returns
 /// the version when `name` is found in such a file; `None` sends the caller to the full
 /// loader (not canonical, not found, or not a valid version).
+/// The whole index from canonical text (the form [`crate::render`] writes): `None` for
+/// anything else, which the YAML loader reads instead.
+pub(crate) fn parse_canonical(text: &str) -> Option<ComponentsIndex> {
+    fn simple(s: &str) -> bool {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b'+'))
+            && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+    }
+    if text == "components: []\n" {
+        return Some(ComponentsIndex::default());
+    }
+    let mut lines = text.split_terminator('\n');
+    if lines.next()? != "components:" || !text.ends_with('\n') {
+        return None;
+    }
+    let mut rows: Vec<ComponentEntry> = Vec::new();
+    while let Some(first) = lines.next() {
+        let n = first.strip_prefix("  - name: ")?;
+        let v = lines.next()?.strip_prefix("    latest_version: ")?;
+        if !simple(n) || !simple(v) || rows.last().is_some_and(|p| p.name.as_str() >= n) {
+            return None;
+        }
+        rows.push(ComponentEntry {
+            name: ComponentPath::parse(n).ok()?,
+            latest_version: Version::parse(v).ok()?,
+        });
+    }
+    Some(ComponentsIndex { components: rows })
+}
+
 fn scan_canonical(text: &str, name: &str) -> Option<Version> {
     fn simple(s: &str) -> bool {
         !s.is_empty()

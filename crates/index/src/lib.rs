@@ -5,8 +5,8 @@
 //!
 //! - **Building the index** ([`build()`], [`update_component`], [`regenerate`], [`check`]):
 //!   the latest *good* version of every component, written byte-deterministically in the
-//!   seed's shape. What "good" means is a parameter (`is_good`), because the validator
-//!   sits above this crate; [`basic_is_good`] is the built-in stand-in.
+//!   seed's shape. What "good" means is the [`berth_model::Verdict`] the caller hands in
+//!   (berth-validate's `Checker`): this crate does not judge versions.
 //! - **Latest** ([`latest()`], [`latest_in_file`]): what a deploy job asks, answered from the
 //!   index file alone.
 //! - **Queries** ([`query()`]): "which services does ingestion-platform own in cloud
@@ -16,13 +16,15 @@
 //!   [`DepProblem`] data (the validator's `deps/*` findings).
 //!
 //! ```
-//! use berth_index::{IndexOptions, basic_is_good, build, latest};
-//! use berth_model::Repository;
+//! use berth_index::{IndexOptions, build, latest};
+//! use berth_model::{ComponentPath, Finding, Repository, Version};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo");
 //! let repo = Repository::open(root)?;
 //! let opts = IndexOptions::from_config(repo.config());
-//! let index = build(&repo, &opts, &basic_is_good(&repo))?;
+//! // The verdict: berth-validate's Checker in real use; here every version is good.
+//! let good = |_: &ComponentPath, _: &Version| Vec::<Finding>::new();
+//! let index = build(&repo, &opts, &good)?;
 //! assert_eq!(latest(&index, "cloud/dmp/ms-ingestion")?.to_string(), "1.0.3");
 //! // A unique last segment works too.
 //! assert_eq!(latest(&index, "common-utils")?.to_string(), "1.3.0");
@@ -44,14 +46,13 @@ pub mod latest;
 pub mod query;
 
 pub use build::{
-    Change, Check, IndexOptions, IsGood, Regenerated, assemble, basic_is_good, build, changes,
-    check, component_latest, metadata_is_sound, pick_latest, regenerate, render, update_component,
-    write,
+    Change, Check, IndexOptions, Regenerated, assemble, build, changes, check, component_latest,
+    pick_latest, read, recover, regenerate, render, try_pick_latest, update_component, write,
 };
 pub use deps::{
     DepEdge, DepNode, DepProblem, DepStatus, NameMatch, Pinned, Resolution, Resolver, TreeEdge,
 };
-pub use latest::{find_root, latest, latest_in_file, latest_in_text};
+pub use latest::{find_root, latest, latest_checked, latest_entry, latest_in_file, latest_in_text};
 pub use query::{DependsOn, Hit, Query, QueryResult, query};
 
 #[doc(no_inline)]
@@ -106,6 +107,21 @@ pub enum IndexError {
         /// The components it could mean.
         candidates: Vec<String>,
     },
+    /// The index names a version whose directory does not exist (a hand-edited or stale
+    /// index): a deploy job must not be handed it.
+    #[error(
+        "{file} names {component} {version}, but {dir} does not exist; the index is stale or was edited by hand: run `berth index` (and `berth validate`)"
+    )]
+    MissingVersion {
+        /// The index file.
+        file: Utf8PathBuf,
+        /// The component.
+        component: String,
+        /// The version it names.
+        version: String,
+        /// The version directory that is missing.
+        dir: Utf8PathBuf,
+    },
     /// A version asked for does not exist.
     #[error("{component} has no version {version}; it has: {available}")]
     UnknownVersion {
@@ -138,8 +154,15 @@ impl IndexError {
             IndexError::UnknownComponent { .. }
                 | IndexError::AmbiguousComponent { .. }
                 | IndexError::UnknownVersion { .. }
+                | IndexError::MissingVersion { .. }
                 | IndexError::Repo(berth_model::Error::NotFound { .. })
         )
+    }
+}
+
+impl From<berth_model::store::StoreError> for IndexError {
+    fn from(e: berth_model::store::StoreError) -> Self {
+        IndexError::Repo(e.into())
     }
 }
 
@@ -148,10 +171,5 @@ pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 
 /// "did you mean" over `candidates`, for messages.
 pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    candidates
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(s, _)| *s > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("; did you mean `{c}`?"))
-        .unwrap_or_default()
+    berth_model::names::hint(berth_model::names::closest(name, candidates))
 }

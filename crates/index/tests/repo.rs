@@ -1,8 +1,9 @@
 //! berth-index over real (temporary) repositories: determinism, incremental updates,
 //! the "good" check, pre-release policy and dependency problems.
 
-use berth_index::{DepProblem, DepStatus, IndexOptions, Resolver, basic_is_good};
+use berth_index::{DepProblem, DepStatus, IndexOptions, Resolver};
 use berth_model::{ComponentPath, ComponentsIndex, Repository, Version};
+use berth_model::{Finding, Verdict};
 use camino::{Utf8Path, Utf8PathBuf};
 use proptest::prelude::*;
 
@@ -51,13 +52,28 @@ fn add(root: &Utf8Path, comp: &str, version: &str, deps: &[&str]) {
     .expect("write metadata");
 }
 
+/// The tests' verdict (berth-validate's Checker in real use): the metadata loads, its
+/// values are valid and its names match the path.
+fn sound(repo: &Repository) -> impl Verdict + '_ {
+    move |c: &ComponentPath, v: &Version| -> Vec<Finding> {
+        match repo.metadata(c, v) {
+            Ok(m) => berth_model::checks::invalid_values(&m.value)
+                .into_iter()
+                .chain(berth_model::checks::name_mismatch(&m.value, c))
+                .map(|p| Finding::new(p.rule.id(), "metadata.yaml", p.message))
+                .collect(),
+            Err(e) => vec![Finding::new("schema/parse", "metadata.yaml", e.to_string())],
+        }
+    }
+}
+
 fn open(t: &Tmp) -> Repository {
     Repository::open(t.root.clone()).expect("opens")
 }
 
 fn built(repo: &Repository) -> ComponentsIndex {
     let opts = IndexOptions::from_config(repo.config());
-    berth_index::build(repo, &opts, &basic_is_good(repo)).expect("builds")
+    berth_index::build(repo, &opts, &sound(repo)).expect("builds")
 }
 
 fn version_strategy() -> impl Strategy<Value = String> {
@@ -104,7 +120,7 @@ proptest! {
             let mut inc = ComponentsIndex::default();
             let opts = IndexOptions::default();
             for (comp, _) in order.iter() {
-                berth_index::update_component(&repo, &mut inc, &c(comp), &opts, &basic_is_good(&repo))
+                berth_index::update_component(&repo, &mut inc, &c(comp), &opts, &sound(&repo))
                     .expect("updates");
             }
             prop_assert_eq!(&inc, &whole);
@@ -171,7 +187,7 @@ fn regenerate_writes_only_on_change_and_check_sees_edits() {
     add(&t.root, "cloud/dmp/svc", "1.0.0", &[]);
     let repo = open(&t);
     let opts = IndexOptions::default();
-    let good = basic_is_good(&repo);
+    let good = sound(&repo);
     let first = berth_index::regenerate(&repo, &opts, &good).expect("writes");
     assert!(first.written);
     assert_eq!(first.changes.len(), 1);

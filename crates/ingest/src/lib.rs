@@ -50,17 +50,21 @@
 //!
 //! This crate is *not* the validator: it refuses the few things that must never enter the
 //! tree (wrong names, wrong architecture, unknown domains, corrupt artifacts), and leaves
-//! policy (labels, base images, ages) to `berth validate`.
+//! policy (labels, base images, ages) to `berth validate`. Whether the new version becomes
+//! the component's latest is the [`Verdict`] the caller hands in (berth-validate's
+//! `Checker` in the CLI).
 
 use std::collections::BTreeMap;
 use std::io;
 
-use berth_formats::{DebInfo, Destination, FileDigest, FormatError, ImageInfo, Progress};
+use berth_formats::FormatError;
 use berth_model::checks::{self, Problem};
-use berth_model::repo::load_metadata;
+use berth_model::journal::Intent;
+use berth_model::repo::load_metadata_limited;
+use berth_model::store::WorkDir;
 use berth_model::{
-    Arch, Checked, ComponentPath, DebFields, FileEntry, Format, Layout, Manifest, Metadata,
-    Repository, Sha256Digest, Timestamp, Version, yaml,
+    ComponentPath, Finding, Format, Layout, Manifest, Metadata, Repository, Timestamp, Verdict,
+    Version, yaml,
 };
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -132,6 +136,9 @@ pub struct AddOutcome {
     /// With [`Transfer::Move`]: the files that were copied instead of moved (their source
     /// is still in place), each with why.
     pub copied: Vec<(Utf8PathBuf, String)>,
+    /// When the version is not the component's latest: its error findings (empty when it
+    /// is good but older than the latest, or a pre-release).
+    pub findings: Vec<Finding>,
 }
 
 impl AddOutcome {
@@ -185,15 +192,15 @@ pub enum AddError {
     },
     /// Different bytes for a format that exists.
     #[error(
-        "{what} exists with different content: published versions are immutable.\n  existing sha256: {existing}\n  new sha256:      {new}\n  publish a new version instead"
+        "{what} exists with different content: published versions are immutable.\n{}\n  publish a new version instead",
+        differences.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n")
     )]
     Immutable {
         /// `<component> <version> <format>`.
         what: String,
-        /// The stored manifest's sha256.
-        existing: String,
-        /// The new artifact's sha256.
-        new: String,
+        /// What differs, one line each: the manifest digest, and every file whose sha256
+        /// differs, is new or is missing.
+        differences: Vec<String>,
     },
     /// Two artifacts of one format share a file name.
     #[error("two {format} artifacts are both named `{name}`; rename one")]
@@ -206,12 +213,6 @@ pub enum AddError {
     /// Reading or writing the repository failed.
     #[error(transparent)]
     Repo(#[from] berth_model::Error),
-    /// The repository could not be validated for the index update (the artifacts are in
-    /// place).
-    #[error(
-        "the version was added, but validating the repository for the index failed: {0}; run `berth index`"
-    )]
-    Validate(String),
     /// The index could not be updated (the artifacts are in place).
     #[error(
         "the version was added, but updating index/components.yaml failed: {0}; run `berth index`"
@@ -256,6 +257,12 @@ fn not_restored_text(error: Option<&AddError>, files: &[Unrestored]) -> String {
     s
 }
 
+impl From<berth_model::StoreError> for AddError {
+    fn from(e: berth_model::StoreError) -> Self {
+        AddError::Repo(berth_model::Error::Store(e))
+    }
+}
+
 impl From<io::Error> for AddError {
     fn from(e: io::Error) -> Self {
         AddError::Repo(berth_model::Error::Io(e))
@@ -265,60 +272,58 @@ impl From<io::Error> for AddError {
 /// Progress of the bytes read, per artifact: (file, bytes so far, total bytes).
 pub type ProgressFn<'a> = &'a (dyn Fn(&Utf8Path, u64, u64) + Sync);
 
-/// One format ready to move into place.
-struct Staged {
-    format: Format,
-    dir: Utf8PathBuf,
-    manifest: Manifest,
-    archs: Vec<Arch>,
-    what: &'static str,
-}
+mod ledger;
+mod mover;
+mod stage;
 
-/// The temporary area of the repository (same filesystem as the tree).
-const TMP_DIR: &str = ".berth/tmp";
+pub use stage::set_digest;
+
+use mover::{Mover, sweep_stale};
+use stage::{stage_debs, stage_docker, stage_generic, sync_tree, write_new};
 
 /// Adds artifacts to a repository (see the crate docs for the guarantees).
 pub fn add(
     repo: &Repository,
     req: &AddRequest,
+    verdict: &dyn Verdict,
     progress: ProgressFn<'_>,
 ) -> Result<AddOutcome, AddError> {
     if req.docker.is_none() && req.debs.is_empty() && req.generic.is_empty() {
         return Err(AddError::NoArtifacts);
     }
-    let root = repo.root().to_owned();
-    let tmp_root = root.join(TMP_DIR);
-    fs_err::create_dir_all(&tmp_root)?;
-    let work = tempfile::Builder::new()
-        .prefix(&format!("add-{}-", std::process::id()))
-        .tempdir_in(&tmp_root)
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("creating a work directory in {tmp_root}: {e}"),
-            )
-        })?;
-    let work_dir = Utf8PathBuf::from_path_buf(work.path().to_path_buf())
-        .map_err(|p| io::Error::other(format!("{} is not UTF-8", p.display())))?;
+    // Files a killed `add --move` had taken go back first, so that re-running the same
+    // command finds its sources where they were.
+    if req.transfer == Transfer::Move {
+        let lock = repo.lock()?;
+        sweep_stale(repo, None);
+        drop(lock);
+    }
+    let work = repo.store().work_dir("add")?;
     let mut mover = Mover {
+        handed_over: if req.transfer == Transfer::Move {
+            ledger::handed_over(repo, req)
+        } else {
+            BTreeMap::new()
+        },
         transfer: req.transfer,
-        work: work_dir.clone(),
+        work: work.abs.clone(),
         moved: Vec::new(),
         copied: Vec::new(),
     };
-    let result = add_staged(repo, req, &tmp_root, &mut mover, progress);
+    let result = add_staged(repo, req, verdict, &work, &mut mover, progress);
     // What the add did not take goes back where it came from: every moved file when it was
     // refused, those of formats already stored with identical bytes when it succeeded.
     // Files that entered the tree are no longer in the work directory and stay.
     let unrestored = mover.put_back();
     if unrestored.is_empty() {
+        let _ = std::fs::remove_dir_all(work.abs.as_std_path());
         return result.map(|o| AddOutcome {
             copied: mover.copied,
             ..o
         });
     }
-    // Keep the work directory (and the files in it); sweeps leave it alone too.
-    let _ = work.keep();
+    // Keep the work directory (and the files in it); a later sweep retries putting them
+    // back.
     Err(AddError::NotRestored {
         error: result.err().map(Box::new),
         files: unrestored,
@@ -330,17 +335,102 @@ pub fn add(
 fn add_staged(
     repo: &Repository,
     req: &AddRequest,
-    tmp_root: &Utf8Path,
+    verdict: &dyn Verdict,
+    work: &WorkDir,
     mover: &mut Mover,
     progress: ProgressFn<'_>,
 ) -> Result<AddOutcome, AddError> {
-    let work_dir = mover.work.clone();
-    // Each format is staged in `<work>/version/<format>/`: for a new version that directory
-    // is renamed into the tree as a whole, with metadata.yaml.
-    let new_version = work_dir.join("version");
-
     // 1. Read every artifact once, copying or moving it into the work directory (no lock
     //    needed: nothing in the tree changes yet).
+    let staged = stage_all(req, work, mover, progress)?;
+
+    // 2. Under the lock: finish what killed writers left, decide, check, move into place,
+    //    update the index.
+    let lock = repo.lock()?;
+    sweep_stale(repo, Some(&work.abs));
+    berth_index::recover(repo, &lock, verdict)?;
+    let (c, v) = (&req.component, &req.version);
+    repo.check_placement(c)?;
+    let version_rel = Layout::version_dir(c, v);
+    let version_exists = repo.has_version(c, v)?;
+    if !version_exists && repo.store().exists(&version_rel) {
+        // Something that is not a directory (a link, a file) has the version's name.
+        return Err(AddError::Repo(
+            berth_model::StoreError::NotADirectory {
+                path: repo.path(&version_rel),
+                what: "not a directory",
+            }
+            .into(),
+        ));
+    }
+    let (metadata, metadata_text, metadata_file) = resolve_metadata(repo, req, version_exists)?;
+    check_metadata(repo, c, &metadata, metadata_file, &staged)?;
+    let mut outcome = AddOutcome {
+        component: c.clone(),
+        version: v.clone(),
+        formats: Vec::new(),
+        metadata_written: false,
+        latest_change: None,
+        copied: Vec::new(),
+        findings: Vec::new(),
+    };
+    let to_move = new_formats(repo, c, v, staged, &mut outcome)?;
+
+    // Every path this add writes is checked before the first change, so a refusal (a link
+    // where `index/` should be) leaves the tree as it was.
+    let meta_rel = Layout::metadata_path(c, v);
+    repo.store().check_writable(&Layout::components_index())?;
+    repo.store().check_writable(&meta_rel)?;
+    for (_, target) in &to_move {
+        repo.store().check_writable(target)?;
+    }
+    // The index row is recomputed even when nothing new is stored: a retried add finishes
+    // what a killed one left (the journal says so too).
+    let pending = repo.journal_begin(
+        &lock,
+        &Intent::IndexRows {
+            components: vec![c.clone()],
+        },
+    )?;
+    // Files handed over by a move: where each goes, so that a retry of this command (if it
+    // is killed from here on) finds them.
+    let new_version = work.abs.join("version");
+    ledger::record(repo, &lock, &mover.moved, &new_version, &version_rel);
+    let commit = Commit {
+        repo,
+        lock: &lock,
+        staged_rel: work.rel.join("version"),
+        staged_abs: new_version,
+        version_rel,
+    };
+    outcome.metadata_written = if version_exists {
+        commit.extend_existing(&meta_rel, &metadata_text, &to_move)?
+    } else {
+        commit.new_version(&metadata_text)?
+    };
+    for (s, _) in to_move {
+        outcome
+            .formats
+            .push((s.format, FormatStatus::Added, s.manifest));
+    }
+    outcome.formats.sort_by(|a, b| a.0.cmp(&b.0));
+
+    // 3. The component's row of the index, with the same code as `berth index`.
+    update_index(repo, &lock, verdict, &mut outcome)?;
+    repo.journal_done(&lock, &pending)?;
+    Ok(outcome)
+}
+
+/// Every format of the request, staged in `<work>/version/<format>/`: for a new version
+/// that directory is renamed into the tree as a whole, with metadata.yaml.
+fn stage_all(
+    req: &AddRequest,
+    work: &WorkDir,
+    mover: &mut Mover,
+    progress: ProgressFn<'_>,
+) -> Result<Vec<stage::Staged>, AddError> {
+    let new_version = work.abs.join("version");
+    fs_err::create_dir_all(&new_version)?;
     let mut staged = Vec::new();
     if let Some(src) = &req.docker {
         staged.push(stage_docker(req, src, &new_version, mover, progress)?);
@@ -351,112 +441,192 @@ fn add_staged(
     if !req.generic.is_empty() {
         staged.push(stage_generic(req, &new_version, mover, progress)?);
     }
+    Ok(staged)
+}
 
-    // 2. Under the lock: decide, check, move into place, update the index.
-    let _lock = repo.lock()?;
-    sweep_stale(tmp_root, &work_dir);
-    let c = &req.component;
-    let v = &req.version;
-    let version_dir = repo.path(&Layout::version_dir(c, v));
-    let version_exists = version_dir.is_dir();
-
-    let (metadata, metadata_text, metadata_file) = resolve_metadata(repo, req, version_exists)?;
-    let meta_path = repo.path(&Layout::metadata_path(c, v));
-    let mut problems = checks::name_mismatch(&metadata, c);
-    problems.extend(checks::invalid_values(&metadata));
-    problems.extend(checks::against_config(&metadata, repo.config()));
-    problems.extend(metadata.unknown_keys().map(|k| {
-        Problem {
-            rule: "schema/unknown-field",
-            field: vec![k.to_owned()],
-            message: format!("unknown key `{k}`"),
-            help: yaml::suggest(k, Metadata::FIELDS)
-                .map(|s| format!("did you mean `{s}`? custom keys start with `x-`"))
-                .unwrap_or_else(|| "remove it, or prefix custom keys with `x-`".to_owned()),
-        }
-    }));
-    for s in &staged {
-        problems.extend(checks::arch_mismatch(&metadata, &s.archs, s.what));
+/// The metadata against the path, the config and the artifacts: the add is refused with
+/// every problem at once.
+fn check_metadata(
+    repo: &Repository,
+    c: &ComponentPath,
+    metadata: &Metadata,
+    file: Utf8PathBuf,
+    staged: &[stage::Staged],
+) -> Result<(), AddError> {
+    let mut problems = checks::name_mismatch(metadata, c);
+    problems.extend(checks::invalid_values(metadata));
+    problems.extend(checks::against_config(metadata, repo.config()));
+    problems.extend(checks::unknown_keys(metadata));
+    for s in staged {
+        problems.extend(checks::arch_mismatch(
+            metadata,
+            repo.config(),
+            &s.archs,
+            s.what,
+        ));
     }
-    if !problems.is_empty() {
-        return Err(AddError::Metadata {
-            file: metadata_file,
-            problems,
-        });
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AddError::Metadata { file, problems })
     }
+}
 
-    let mut outcome = AddOutcome {
-        component: c.clone(),
-        version: v.clone(),
-        formats: Vec::new(),
-        metadata_written: false,
-        latest_change: None,
-        copied: Vec::new(),
-    };
-    // Which formats are new, which are identical retries, which are refused.
+/// Which staged formats are new (with where each goes); identical retries are noted in
+/// `outcome`, different bytes for a stored format refuse the add.
+fn new_formats(
+    repo: &Repository,
+    c: &ComponentPath,
+    v: &Version,
+    staged: Vec<stage::Staged>,
+    outcome: &mut AddOutcome,
+) -> Result<Vec<(stage::Staged, Utf8PathBuf)>, AddError> {
     let mut to_move = Vec::new();
     for s in staged {
-        let target = repo.path(&Layout::format_dir(c, v, &s.format));
-        if target.exists() {
+        let target = Layout::format_dir(c, v, &s.format);
+        if repo.store().exists(&target) {
             let existing = repo.manifest(c, v, &s.format)?.value;
             if same_content(&existing, &s.manifest) {
                 outcome
                     .formats
                     .push((s.format, FormatStatus::Unchanged, existing));
             } else {
-                return Err(AddError::Immutable {
-                    what: format!("{c} {v} {}", s.format),
-                    existing: existing.sha256.text(),
-                    new: s.manifest.sha256.text(),
-                });
+                return Err(immutable(c, v, &s.format, &existing, &s.manifest));
             }
         } else {
             to_move.push((s, target));
         }
     }
+    Ok(to_move)
+}
 
-    if !version_exists {
-        // A new version: metadata + formats in one directory (every staged format is new),
-        // one rename.
-        write_new(&new_version.join("metadata.yaml"), metadata_text.as_bytes())?;
-        sync_tree(&new_version)?;
-        let versions_dir = repo.path(&Layout::versions_dir(c));
-        fs_err::create_dir_all(&versions_dir)?;
-        fs_err::rename(&new_version, &version_dir)?;
-        berth_model::store::sync_dir(&versions_dir)?;
-        outcome.metadata_written = true;
-    } else {
-        if !meta_path.exists() {
-            write_new(&meta_path, metadata_text.as_bytes())?;
-            outcome.metadata_written = true;
+/// Moving staged files into the tree, under the lock.
+struct Commit<'a> {
+    repo: &'a Repository,
+    lock: &'a berth_model::StoreLock,
+    /// The staged version directory, relative to the root and absolute.
+    staged_rel: Utf8PathBuf,
+    staged_abs: Utf8PathBuf,
+    /// Where the version goes.
+    version_rel: Utf8PathBuf,
+}
+
+impl Commit<'_> {
+    /// A new version: metadata and formats in one directory, one rename. Returns true (the
+    /// metadata was written).
+    fn new_version(&self, metadata_text: &str) -> Result<bool, AddError> {
+        write_new(
+            &self.staged_abs.join("metadata.yaml"),
+            metadata_text.as_bytes(),
+        )?;
+        sync_tree(&self.staged_abs)?;
+        self.repo
+            .store()
+            .rename(self.lock, &self.staged_rel, &self.version_rel, false)?;
+        Ok(true)
+    }
+
+    /// New formats of an existing version, each renamed into place (and its metadata when
+    /// it had none). Returns true when the metadata was written.
+    fn extend_existing(
+        &self,
+        meta_rel: &Utf8Path,
+        metadata_text: &str,
+        to_move: &[(stage::Staged, Utf8PathBuf)],
+    ) -> Result<bool, AddError> {
+        let mut written = false;
+        if !self.repo.store().exists(meta_rel) {
+            self.repo
+                .store()
+                .create_new(self.lock, meta_rel, metadata_text.as_bytes())?;
+            written = true;
         }
-        for (s, target) in &to_move {
+        for (s, target) in to_move {
             sync_tree(&s.dir)?;
-            fs_err::rename(&s.dir, target)?;
+            let staged_rel = self.staged_rel.join(s.format.as_str());
+            self.repo
+                .store()
+                .rename(self.lock, &staged_rel, target, false)?;
         }
-        berth_model::store::sync_dir(&version_dir)?;
+        Ok(written)
     }
-    for (s, _) in to_move {
-        outcome
-            .formats
-            .push((s.format, FormatStatus::Added, s.manifest));
-    }
-    outcome.formats.sort_by(|a, b| a.0.cmp(&b.0));
+}
 
-    // 3. The component's row of the index, with the same code as `berth index`.
-    if !outcome.unchanged() {
-        let mut index = repo
-            .components_index()?
-            .map(|l| l.value)
-            .unwrap_or_default();
-        let opts = berth_index::IndexOptions::from_config(repo.config());
-        let good = berth_validate::verdict(repo).map_err(|e| AddError::Validate(e.to_string()))?;
-        if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, &good)? {
-            berth_index::write(repo, &index)?;
-            outcome.latest_change = Some((change.before, change.after));
+/// The component's row of the index (and those of components waiting on it), and what
+/// keeps the version from being latest when it is not.
+fn update_index(
+    repo: &Repository,
+    lock: &berth_model::StoreLock,
+    verdict: &dyn Verdict,
+    outcome: &mut AddOutcome,
+) -> Result<(), AddError> {
+    let (c, v) = (&outcome.component, &outcome.version);
+    let mut index = berth_index::read(repo)?.unwrap_or_default();
+    let opts = berth_index::IndexOptions::from_config(repo.config());
+    let mut changed = false;
+    if let Some(change) = berth_index::update_component(repo, &mut index, c, &opts, verdict)? {
+        outcome.latest_change = Some((change.before, change.after));
+        changed = true;
+    }
+    // Components whose verdict this version may change (a dependency of theirs that did
+    // not resolve may now): their rows too.
+    for d in verdict.affected_by(c) {
+        if d != *c {
+            changed |=
+                berth_index::update_component(repo, &mut index, &d, &opts, verdict)?.is_some();
         }
     }
-    Ok(outcome)
+    if changed {
+        berth_index::write(repo, lock, &index)?;
+    }
+    if index.latest(c.as_str()) != Some(v) {
+        outcome.findings = verdict.findings(c, v)?;
+    }
+    Ok(())
+}
+
+/// The refusal of different bytes for a stored format: the digests that differ, so the
+/// two sides never look the same (an image archive can differ while its image ID does not).
+fn immutable(
+    c: &ComponentPath,
+    v: &Version,
+    f: &Format,
+    existing: &Manifest,
+    new: &Manifest,
+) -> AddError {
+    let mut lines = Vec::new();
+    if existing.sha256.text() != new.sha256.text() {
+        lines.push(format!(
+            "sha256 (manifest): {} stored, {} new",
+            existing.sha256.text(),
+            new.sha256.text()
+        ));
+    }
+    let files = |m: &Manifest| -> BTreeMap<String, String> {
+        m.files
+            .iter()
+            .map(|f| (f.path.clone(), f.sha256.text()))
+            .collect()
+    };
+    let (old, now) = (files(existing), files(new));
+    for name in old
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (old.get(name), now.get(name)) {
+            (Some(a), Some(b)) if a != b => {
+                lines.push(format!("{name}: sha256 {a} stored, {b} new"))
+            }
+            (Some(_), None) => lines.push(format!("{name}: stored, not in the new artifacts")),
+            (None, Some(_)) => lines.push(format!("{name}: new, not in the stored format")),
+            _ => {}
+        }
+    }
+    AddError::Immutable {
+        what: format!("{c} {v} {f}"),
+        differences: lines,
+    }
 }
 
 /// Same artifacts: the same files with the same digests (the manifest's other fields are
@@ -484,18 +654,23 @@ fn resolve_metadata(
     let v = &req.version;
     let existing_rel = Layout::metadata_path(c, v);
     let existing_path = repo.path(&existing_rel);
-    let existing = if version_exists && existing_path.exists() {
+    let existing = if version_exists && repo.store().exists(&existing_rel) {
         Some(repo.metadata(c, v)?)
     } else {
         None
     };
     let given: Option<(Metadata, Utf8PathBuf)> = match &req.metadata {
         MetadataSource::File(f) => {
-            let bytes = fs_err::read(f)?;
+            let limits = repo.limits();
+            let bytes = berth_model::store::read_regular(f, limits.yaml_bytes)?;
             Some((
-                load_metadata(f, &bytes)
-                    .map_err(berth_model::Error::from)?
-                    .value,
+                load_metadata_limited(
+                    f,
+                    &bytes,
+                    usize::try_from(limits.string_bytes).unwrap_or(usize::MAX),
+                )
+                .map_err(berth_model::Error::from)?
+                .value,
                 f.clone(),
             ))
         }
@@ -550,479 +725,7 @@ fn resolve_metadata(
     }
 }
 
-fn file_name(src: &Utf8Path) -> Result<String, AddError> {
-    src.file_name().map(str::to_owned).ok_or_else(|| {
-        AddError::from(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{src} names no file"),
-        ))
-    })
-}
-
-/// The journal of a work directory: one JSON line `[source, staged]` per moved file (the
-/// source absolute, the staged path relative to the work directory), written before the
-/// rename, so that the sweep can put back the files of a killed add.
-const MOVE_JOURNAL: &str = "moved.jsonl";
-
-/// How one add gets its artifact files into its work directory ([`Transfer`]), and what it
-/// moved there.
-struct Mover {
-    transfer: Transfer,
-    /// The add's work directory.
-    work: Utf8PathBuf,
-    /// (source, staged), both absolute, in the order moved.
-    moved: Vec<(Utf8PathBuf, Utf8PathBuf)>,
-    /// Files copied although a move was asked for, and why.
-    copied: Vec<(Utf8PathBuf, String)>,
-}
-
-/// `berth_formats::ingest_*`.
-type ReadOnce<T> = fn(&Utf8Path, Destination<'_>, Progress<'_>) -> Result<T, FormatError>;
-
-impl Mover {
-    /// Puts `src` at `staged` (a new path in the work directory) and reads it once with
-    /// `read`: copying it there, or, for [`Transfer::Move`], renaming it there first and
-    /// reading it in place. A file that cannot be renamed is copied (see the crate docs).
-    fn take<T>(
-        &mut self,
-        src: &Utf8Path,
-        staged: &Utf8Path,
-        progress: ProgressFn<'_>,
-        read: ReadOnce<T>,
-    ) -> Result<T, AddError> {
-        let total = fs_err::metadata(src)?.len();
-        let p = move |n| progress(src, n, total);
-        if self.transfer == Transfer::Move {
-            match self.move_in(src, staged)? {
-                None => {
-                    return Ok(read(
-                        staged,
-                        Destination::InPlace { shown_as: src },
-                        Some(&p),
-                    )?);
-                }
-                Some(why) => self.copied.push((src.to_owned(), why)),
-            }
-        }
-        Ok(read(src, Destination::CopyTo(staged), Some(&p))?)
-    }
-
-    /// Renames `src` to `staged`; `Some(why)` when it must be copied instead.
-    fn move_in(&mut self, src: &Utf8Path, staged: &Utf8Path) -> Result<Option<String>, AddError> {
-        let meta = fs_err::symlink_metadata(src)?;
-        if meta.file_type().is_symlink() {
-            return Ok(Some("it is a symbolic link".to_owned()));
-        }
-        if !meta.is_file() {
-            return Ok(Some("it is not a regular file".to_owned()));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt as _;
-            if meta.nlink() > 1 {
-                return Ok(Some(format!(
-                    "it has {} hard links, through which it could still change",
-                    meta.nlink()
-                )));
-            }
-        }
-        let source = Utf8PathBuf::try_from(std::path::absolute(src)?)
-            .map_err(|e| io::Error::other(format!("{src}: {e}")))?;
-        self.journal(&source, staged)?;
-        match std::fs::rename(src, staged) {
-            Ok(()) => {
-                self.moved.push((source, staged.to_owned()));
-                Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => Ok(Some(
-                "it is on another filesystem than the repository".to_owned(),
-            )),
-            Err(e) => Err(io::Error::new(
-                e.kind(),
-                format!("moving {src} into the repository ({staged}): {e}"),
-            )
-            .into()),
-        }
-    }
-
-    /// Records a move in the work directory's journal, before it happens.
-    fn journal(&self, source: &Utf8Path, staged: &Utf8Path) -> Result<(), AddError> {
-        use std::io::Write as _;
-        let rel = staged.strip_prefix(&self.work).unwrap_or(staged);
-        let line = serde_json::to_string(&[source.as_str(), rel.as_str()])
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        let path = self.work.join(MOVE_JOURNAL);
-        let mut f = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        f.write_all(format!("{line}\n").as_bytes())?;
-        Ok(())
-    }
-
-    /// Puts back every moved file still in the work directory, last moved first; returns
-    /// those that could not be.
-    fn put_back(&self) -> Vec<Unrestored> {
-        self.moved
-            .iter()
-            .rev()
-            .filter_map(|(source, staged)| put_back(staged, source))
-            .collect()
-    }
-}
-
-/// Puts `staged` back at `source` unless it is no longer there (it entered the tree, or
-/// was never moved). Never replaces what now has the path `source`.
-fn put_back(staged: &Utf8Path, source: &Utf8Path) -> Option<Unrestored> {
-    let missing = |p: &Utf8Path| matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == io::ErrorKind::NotFound);
-    if missing(staged) {
-        return None;
-    }
-    if berth_model::store::same_file(staged, source) {
-        // Put back already (by an add killed before it removed the second name).
-        let _ = std::fs::remove_file(staged);
-        return None;
-    }
-    // link(2) refuses to replace an existing path; where hard links are not supported, a
-    // rename after checking that the path is free.
-    let done = match std::fs::hard_link(staged, source) {
-        Ok(()) => {
-            // A leftover second name in the work directory goes with the directory.
-            let _ = std::fs::remove_file(staged);
-            Ok(())
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
-            e.kind(),
-            "something else has taken that path since",
-        )),
-        Err(_) if missing(source) => std::fs::rename(staged, source).map_err(|r| {
-            if r.kind() == io::ErrorKind::NotFound {
-                io::Error::new(r.kind(), "its directory is gone")
-            } else {
-                r
-            }
-        }),
-        Err(e) => Err(e),
-    };
-    done.err().map(|e| Unrestored {
-        source: source.to_owned(),
-        kept_at: staged.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-/// Puts back the files a killed add had moved into `work` (its journal); returns those
-/// that could not be.
-fn put_back_journal(work: &Utf8Path) -> Vec<Unrestored> {
-    let Ok(text) = fs_err::read_to_string(work.join(MOVE_JOURNAL)) else {
-        return Vec::new();
-    };
-    text.lines()
-        // A line cut short by the kill was never followed by its rename.
-        .filter_map(|l| serde_json::from_str::<[Utf8PathBuf; 2]>(l).ok())
-        .collect::<Vec<_>>()
-        .iter()
-        .rev()
-        .filter_map(|[source, rel]| put_back(&work.join(rel), source))
-        .collect()
-}
-
-fn stage_docker(
-    req: &AddRequest,
-    src: &Utf8Path,
-    work: &Utf8Path,
-    mover: &mut Mover,
-    progress: ProgressFn<'_>,
-) -> Result<Staged, AddError> {
-    let dir = work.join(Format::DOCKER);
-    fs_err::create_dir_all(&dir)?;
-    let dest = dir.join("image.tar");
-    let info: ImageInfo = mover.take(src, &dest, progress, berth_formats::ingest_image)?;
-    let manifest = Manifest {
-        format: Checked::Valid(Format::docker()),
-        version: Checked::Valid(req.version.clone()),
-        base_image: info.base_image.clone().or_else(|| req.base_image.clone()),
-        sha256: Checked::Valid(info.digest),
-        built_at: info.created.map(Checked::Valid),
-        labels: info.labels.clone(),
-        image_id: Some(Checked::Valid(info.image_id)),
-        platforms: info
-            .platforms
-            .iter()
-            .map(|p| match &p.variant {
-                Some(var) => format!("{}/{}/{var}", p.os, p.architecture),
-                None => format!("{}/{}", p.os, p.architecture),
-            })
-            .collect(),
-        deb: None,
-        files: vec![entry("image.tar", &info.file)],
-    };
-    write_manifest(&dir, &manifest)?;
-    Ok(Staged {
-        format: Format::docker(),
-        dir,
-        manifest,
-        archs: info
-            .platforms
-            .iter()
-            .map(|p| p.architecture.clone())
-            .collect(),
-        what: "image",
-    })
-}
-
-fn stage_debs(
-    req: &AddRequest,
-    work: &Utf8Path,
-    mover: &mut Mover,
-    progress: ProgressFn<'_>,
-) -> Result<Staged, AddError> {
-    let dir = work.join(Format::DEB);
-    fs_err::create_dir_all(&dir)?;
-    let mut infos: BTreeMap<String, DebInfo> = BTreeMap::new();
-    for src in &req.debs {
-        let name = file_name(src)?;
-        if infos.contains_key(&name) {
-            return Err(AddError::DuplicateName {
-                format: Format::deb(),
-                name,
-            });
-        }
-        let info = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_deb)?;
-        infos.insert(name, info);
-    }
-    let files: Vec<FileEntry> = infos.iter().map(|(n, i)| entry(n, &i.file)).collect();
-    let first = infos.values().next().ok_or(AddError::NoArtifacts)?;
-    let deb = DebFields {
-        package: first.package.clone(),
-        version: first.version.clone(),
-        architecture: first.architecture.to_string(),
-        depends: first.depends.clone(),
-        installed_size: first.installed_size,
-    };
-    let manifest = file_set_manifest(Format::deb(), &req.version, files, Some(deb));
-    write_manifest(&dir, &manifest)?;
-    Ok(Staged {
-        format: Format::deb(),
-        dir,
-        manifest,
-        archs: infos.values().map(|i| i.architecture.clone()).collect(),
-        what: "package",
-    })
-}
-
-fn stage_generic(
-    req: &AddRequest,
-    work: &Utf8Path,
-    mover: &mut Mover,
-    progress: ProgressFn<'_>,
-) -> Result<Staged, AddError> {
-    let dir = work.join(Format::GENERIC);
-    fs_err::create_dir_all(&dir)?;
-    let mut files = Vec::new();
-    for src in &req.generic {
-        let name = file_name(src)?;
-        if name == berth_model::layout::MANIFEST_FILE
-            || files.iter().any(|f: &FileEntry| f.path == name)
-        {
-            return Err(AddError::DuplicateName {
-                format: Format::generic(),
-                name,
-            });
-        }
-        let d = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_file)?;
-        files.push(entry(&name, &d));
-    }
-    files.sort();
-    let manifest = file_set_manifest(Format::generic(), &req.version, files, None);
-    write_manifest(&dir, &manifest)?;
-    Ok(Staged {
-        format: Format::generic(),
-        dir,
-        manifest,
-        archs: Vec::new(),
-        what: "files",
-    })
-}
-
-/// The manifest of a deb or generic format: files, and the digest of the set.
-fn file_set_manifest(
-    format: Format,
-    version: &Version,
-    files: Vec<FileEntry>,
-    deb: Option<DebFields>,
-) -> Manifest {
-    Manifest {
-        format: Checked::Valid(format),
-        version: Checked::Valid(version.clone()),
-        base_image: None,
-        sha256: Checked::Valid(set_digest(&files)),
-        built_at: None,
-        labels: BTreeMap::new(),
-        image_id: None,
-        platforms: Vec::new(),
-        deb,
-        files,
-    }
-}
-
-fn entry(name: &str, d: &FileDigest) -> FileEntry {
-    FileEntry {
-        path: name.to_owned(),
-        size: d.size,
-        sha256: Checked::Valid(d.sha256),
-    }
-}
-
-/// The `sha256` of a deb or generic format ([`Sha256Digest::of_set`]).
-pub fn set_digest(files: &[FileEntry]) -> Sha256Digest {
-    Sha256Digest::of_set(
-        files
-            .iter()
-            .filter_map(|f| Some((f.path.as_str(), *f.sha256.get()?))),
-    )
-    .unwrap_or_else(|| Sha256Digest::of(b""))
-}
-
-fn write_manifest(dir: &Utf8Path, m: &Manifest) -> Result<(), AddError> {
-    let text = yaml::to_canonical(m).map_err(|source| {
-        AddError::Repo(berth_model::Error::Render {
-            file: dir.join("manifest.yaml"),
-            source,
-        })
-    })?;
-    write_new(&dir.join("manifest.yaml"), text.as_bytes())
-}
-
-fn write_new(path: &Utf8Path, data: &[u8]) -> Result<(), AddError> {
-    berth_model::store::atomic_write(path, data, false)?;
-    Ok(())
-}
-
-/// fsyncs every directory below `dir` (artifacts are fsynced when read: the copy, or a
-/// moved file in place).
-fn sync_tree(dir: &Utf8Path) -> Result<(), AddError> {
-    for e in fs_err::read_dir(dir)? {
-        let e = e?;
-        if e.file_type()?.is_dir() {
-            let p = Utf8PathBuf::from_path_buf(e.path())
-                .map_err(|p| io::Error::other(format!("{} is not UTF-8", p.display())))?;
-            sync_tree(&p)?;
-        }
-    }
-    berth_model::store::sync_dir(dir)?;
-    Ok(())
-}
-
-/// Removes work directories of adds whose process died, after putting back the files they
-/// had moved in. Work directories are named `add-<pid>-…`; one whose process still runs (it
-/// may be staging without the lock) is kept.
-fn sweep_stale(tmp_root: &Utf8Path, keep: &Utf8Path) {
-    let Ok(entries) = fs_err::read_dir(tmp_root) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p == keep.as_std_path() {
-            continue;
-        }
-        let name = e.file_name().to_string_lossy().into_owned();
-        let pid = name
-            .strip_prefix("add-")
-            .and_then(|r| r.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok());
-        let alive = match pid {
-            Some(pid) if std::path::Path::new("/proc/self").exists() => {
-                std::path::Path::new("/proc").join(pid.to_string()).exists()
-            }
-            // Without /proc we cannot tell: keep it.
-            _ => true,
-        };
-        if !alive {
-            // Files a killed `--move` had taken go back first; a directory holding files
-            // that cannot go back is kept.
-            let Ok(dir) = Utf8PathBuf::from_path_buf(p) else {
-                continue;
-            };
-            if put_back_journal(&dir).is_empty() {
-                let _ = std::fs::remove_dir_all(&dir);
-            }
-        }
-    }
-}
-
 /// The built_at of a manifest as a timestamp, when valid (for callers that report it).
 pub fn built_at(m: &Manifest) -> Option<Timestamp> {
     m.built_at.as_ref().and_then(|b| b.get().copied())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dir() -> (tempfile::TempDir, Utf8PathBuf) {
-        let t = tempfile::tempdir().expect("tempdir");
-        let p = Utf8PathBuf::from_path_buf(t.path().to_path_buf()).expect("utf-8");
-        (t, p)
-    }
-
-    #[test]
-    fn put_back_restores_and_never_replaces() {
-        let (_t, d) = dir();
-        let (src, staged) = (d.join("src"), d.join("staged"));
-        fs_err::write(&staged, b"moved").expect("write");
-        assert_eq!(put_back(&staged, &src), None);
-        assert_eq!(fs_err::read(&src).expect("back"), b"moved");
-        assert!(!staged.exists());
-        // Nothing to do when the file is no longer staged (it entered the tree).
-        assert_eq!(put_back(&staged, &src), None);
-
-        // The producer wrote a new file at the old path: it is kept, and so is ours.
-        fs_err::write(&staged, b"ours").expect("write");
-        fs_err::write(&src, b"theirs").expect("write");
-        let u = put_back(&staged, &src).expect("not restored");
-        assert_eq!(
-            (u.source.as_path(), u.kept_at.as_path()),
-            (src.as_path(), staged.as_path())
-        );
-        assert_eq!(fs_err::read(&src).expect("theirs"), b"theirs");
-        assert_eq!(fs_err::read(&staged).expect("ours"), b"ours");
-
-        // Already put back by an add killed before it removed the second name.
-        fs_err::remove_file(&src).expect("rm");
-        fs_err::hard_link(&staged, &src).expect("link");
-        assert_eq!(put_back(&staged, &src), None);
-        assert!(!staged.exists());
-        assert_eq!(fs_err::read(&src).expect("back"), b"ours");
-
-        // The source's directory is gone.
-        fs_err::write(&staged, b"x").expect("write");
-        let u = put_back(&staged, &d.join("gone/src")).expect("not restored");
-        assert!(u.reason.contains("directory is gone"), "{}", u.reason);
-    }
-
-    #[test]
-    fn the_journal_puts_back_what_a_killed_add_moved() {
-        let (_t, d) = dir();
-        let work = d.join("add-1-x");
-        fs_err::create_dir_all(work.join("version/generic")).expect("mkdir");
-        let mut m = Mover {
-            transfer: Transfer::Move,
-            work: work.clone(),
-            moved: Vec::new(),
-            copied: Vec::new(),
-        };
-        let src = d.join("build/out.bin");
-        fs_err::create_dir_all(d.join("build")).expect("mkdir");
-        fs_err::write(&src, b"artifact").expect("write");
-        let staged = work.join("version/generic/out.bin");
-        assert_eq!(m.move_in(&src, &staged).expect("move"), None);
-        assert!(!src.exists() && staged.exists());
-        // A half-written last line (the kill came before its rename) is ignored.
-        let mut j = fs_err::read_to_string(work.join(MOVE_JOURNAL)).expect("journal");
-        j.push_str("[\"/nowhere");
-        fs_err::write(work.join(MOVE_JOURNAL), j).expect("write");
-        assert_eq!(put_back_journal(&work), Vec::new());
-        assert_eq!(fs_err::read(&src).expect("back"), b"artifact");
-    }
 }

@@ -3,6 +3,7 @@
 //! report). Each problem names the rule id it belongs to and the field it is about, so the
 //! caller can point at `file:line:column` through the loaded file's [`crate::Node`].
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::files::{ArchField, Metadata};
 use crate::ids::{Arch, ComponentPath};
@@ -10,8 +11,8 @@ use crate::ids::{Arch, ComponentPath};
 /// One problem found by a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The rule id it belongs to (`metadata/name-mismatch`, …).
-    pub rule: &'static str,
+    /// The rule it belongs to.
+    pub rule: Code,
     /// The path of the field in the file (`["domains", "1"]`), empty for the whole file.
     pub field: Vec<String>,
     /// What is wrong.
@@ -20,7 +21,7 @@ pub struct Problem {
     pub help: String,
 }
 
-fn problem(rule: &'static str, field: &[&str], message: String, help: String) -> Problem {
+fn problem(rule: Code, field: &[&str], message: String, help: String) -> Problem {
     Problem {
         rule,
         field: field.iter().map(|s| (*s).to_owned()).collect(),
@@ -35,7 +36,7 @@ pub fn name_mismatch(meta: &Metadata, component: &ComponentPath) -> Vec<Problem>
     let mut out = Vec::new();
     if meta.service_name != component.name() {
         out.push(problem(
-            "metadata/name-mismatch",
+            Code::MetadataNameMismatch,
             &["service_name"],
             format!(
                 "service_name `{}` does not match the component path `{component}`",
@@ -49,7 +50,7 @@ pub fn name_mismatch(meta: &Metadata, component: &ComponentPath) -> Vec<Problem>
     }
     if meta.group != component.group() {
         out.push(problem(
-            "metadata/name-mismatch",
+            Code::MetadataNameMismatch,
             &["group"],
             format!(
                 "group `{}` does not match the component path `{component}`",
@@ -66,7 +67,7 @@ pub fn invalid_values(meta: &Metadata) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut push = |field: Vec<String>, error: &str| {
         out.push(Problem {
-            rule: "schema/invalid-value",
+            rule: Code::SchemaInvalidValue,
             field,
             message: error.to_owned(),
             help: "correct the value".to_owned(),
@@ -113,6 +114,22 @@ pub fn invalid_values(meta: &Metadata) -> Vec<Problem> {
     out
 }
 
+/// `schema/unknown-field`: keys of `metadata.yaml` that are neither known nor `x-…`.
+pub fn unknown_keys(meta: &Metadata) -> Vec<Problem> {
+    meta.unknown_keys()
+        .map(|k| {
+            problem(
+                Code::SchemaUnknownField,
+                &[k],
+                format!("unknown key `{k}`"),
+                crate::names::closest(k, Metadata::FIELDS.iter().copied())
+                    .map(|s| format!("did you mean `{s}`? custom keys start with `x-`"))
+                    .unwrap_or_else(|| "remove it, or prefix custom keys with `x-`".to_owned()),
+            )
+        })
+        .collect()
+}
+
 /// `metadata/unknown-domain`, `metadata/unknown-environment`, `metadata/arch-not-allowed`:
 /// the metadata against `berth.toml`.
 pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
@@ -123,7 +140,7 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
             && config.domain(d).is_none()
         {
             out.push(problem(
-                "metadata/unknown-domain",
+                Code::MetadataUnknownDomain,
                 &["domains", &i.to_string()],
                 format!("domain `{d}` is not declared in berth.toml"),
                 format!(
@@ -145,7 +162,7 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
             envs.sort();
             envs.dedup();
             out.push(problem(
-                "metadata/unknown-environment",
+                Code::MetadataUnknownEnvironment,
                 &["environments", &i.to_string()],
                 format!("environment `{e}` is on no domain's ladder in berth.toml"),
                 format!("use one of: {}", envs.join(", ")),
@@ -176,7 +193,7 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
                 .map(ToString::to_string)
                 .collect();
             out.push(Problem {
-                rule: "metadata/arch-not-allowed",
+                rule: Code::MetadataArchNotAllowed,
                 field,
                 message: format!("architecture `{a}` is not allowed by berth.toml"),
                 help: format!(
@@ -190,33 +207,77 @@ pub fn against_config(meta: &Metadata, config: &Config) -> Vec<Problem> {
 }
 
 /// `manifest/arch-mismatch`: do artifacts built for `artifact_archs` serve the metadata's
-/// architectures? A single-architecture artifact must fit (`all` fits any); a multi-arch
-/// image must cover every listed architecture.
-pub fn arch_mismatch(meta: &Metadata, artifact_archs: &[Arch], what: &str) -> Option<Problem> {
-    let want = meta.architecture.archs();
-    if want.is_empty() || artifact_archs.is_empty() {
-        return None;
-    }
-    let missing: Vec<String> = want
-        .iter()
-        .filter(|w| !artifact_archs.iter().any(|a| a.fits(w)))
-        .map(ToString::to_string)
-        .collect();
-    if missing.is_empty() {
-        return None;
+/// architectures, on architectures `berth.toml` allows?
+///
+/// - every architecture an artifact is built for must be allowed by the config (`all`, an
+///   architecture-independent package, always is);
+/// - metadata `all` (the version runs anywhere) needs artifacts that run anywhere: built
+///   for `all`, or a multi-arch image covering every architecture the config allows;
+/// - otherwise each listed architecture must be served by an artifact built for it or for
+///   `all`.
+pub fn arch_mismatch(
+    meta: &Metadata,
+    config: &Config,
+    artifact_archs: &[Arch],
+    what: &str,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if artifact_archs.is_empty() {
+        return out;
     }
     let have: Vec<String> = artifact_archs.iter().map(ToString::to_string).collect();
-    Some(problem(
-        "manifest/arch-mismatch",
-        &["architecture"],
-        format!(
-            "metadata.yaml says {} but the {what} is built for {}",
-            missing.join(", "),
-            have.join(", ")
-        ),
-        "build the artifact for the listed architectures, or correct `architecture` in metadata.yaml"
-            .to_owned(),
-    ))
+    let allowed: Vec<String> = config
+        .repository
+        .architectures
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for a in artifact_archs.iter().filter(|a| !config.allows_arch(a)) {
+        out.push(problem(
+            Code::ManifestArchMismatch,
+            &["architecture"],
+            format!("the {what} is built for {a}, which berth.toml does not allow"),
+            format!(
+                "build it for one of: {}, all; or add `{a}` to [repository] architectures",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let want = meta.architecture.archs();
+    if want.is_empty() {
+        return out;
+    }
+    let runs_anywhere = artifact_archs.iter().any(Arch::is_all)
+        || config
+            .repository
+            .architectures
+            .iter()
+            .all(|c| artifact_archs.contains(c));
+    let missing: Vec<String> = want
+        .iter()
+        .filter(|w| {
+            if w.is_all() {
+                !runs_anywhere
+            } else {
+                !artifact_archs.iter().any(|a| a.is_all() || a == **w)
+            }
+        })
+        .map(ToString::to_string)
+        .collect();
+    if !missing.is_empty() {
+        out.push(problem(
+            Code::ManifestArchMismatch,
+            &["architecture"],
+            format!(
+                "metadata.yaml says {} but the {what} is built for {}",
+                missing.join(", "),
+                have.join(", ")
+            ),
+            "build the artifact for the listed architectures, or correct `architecture` in metadata.yaml"
+                .to_owned(),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -241,7 +302,10 @@ mod tests {
         assert_eq!(names.len(), 1);
         assert_eq!(names[0].field, ["service_name"]);
         let cfg = Config::parse(Utf8Path::new("berth.toml"), Config::template()).expect("valid");
-        let rules: Vec<&str> = against_config(&m, &cfg).iter().map(|p| p.rule).collect();
+        let rules: Vec<&str> = against_config(&m, &cfg)
+            .iter()
+            .map(|p| p.rule.id())
+            .collect();
         assert_eq!(
             rules,
             [
@@ -257,9 +321,21 @@ mod tests {
         let m = meta(
             "architecture: amd64\ndomains: []\nenvironments: []\ngroup: g\nservice_name: s\nteam: t\n",
         );
+        let cfg = Config::parse(Utf8Path::new("berth.toml"), Config::template()).expect("valid");
         let a = |s: &str| Arch::parse(s).expect("valid");
-        assert!(arch_mismatch(&m, &[a("all")], "deb").is_none());
-        assert!(arch_mismatch(&m, &[a("amd64"), a("arm64")], "image").is_none());
-        assert!(arch_mismatch(&m, &[a("arm64")], "image").is_some());
+        assert!(arch_mismatch(&m, &cfg, &[a("all")], "deb").is_empty());
+        assert!(arch_mismatch(&m, &cfg, &[a("amd64"), a("arm64")], "image").is_empty());
+        assert_eq!(arch_mismatch(&m, &cfg, &[a("arm64")], "image").len(), 1);
+        // Metadata `all` runs anywhere: an s390x package does not, and s390x is not allowed.
+        let all = meta(
+            "architecture: all\ndomains: []\nenvironments: []\ngroup: g\nservice_name: s\nteam: t\n",
+        );
+        let p = arch_mismatch(&all, &cfg, &[a("s390x")], "package");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].message.contains("does not allow"), "{p:?}");
+        assert!(p[1].message.contains("says all"), "{p:?}");
+        assert!(arch_mismatch(&all, &cfg, &[a("all")], "package").is_empty());
+        assert!(arch_mismatch(&all, &cfg, &[a("amd64"), a("arm64")], "image").is_empty());
+        assert_eq!(arch_mismatch(&all, &cfg, &[a("amd64")], "package").len(), 1);
     }
 }

@@ -7,7 +7,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{Arch, DomainName, EnvName};
+use crate::ids::{Arch, DomainName, EnvName, Format};
+use crate::store::Limits;
 use crate::yaml::Pos;
 
 /// The whole of `berth.toml`.
@@ -30,6 +31,46 @@ pub struct Config {
     /// Notifications.
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// Size limits of the files berth reads.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`: size limits checked before a file is read (hostile or runaway input never
+/// reaches the parser).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest metadata.yaml, manifest.yaml, ownership.yaml or audit record, in bytes
+    /// (default 1 MiB).
+    #[serde(default = "default_yaml_bytes")]
+    pub yaml_bytes: u64,
+    /// Largest `index/components.yaml` or domain file, in bytes (default 64 MiB).
+    #[serde(default = "default_index_bytes")]
+    pub index_bytes: u64,
+    /// Longest single YAML value or key, in bytes (default 64 KiB).
+    #[serde(default = "default_string_bytes")]
+    pub string_bytes: u64,
+}
+
+fn default_yaml_bytes() -> u64 {
+    Limits::DEFAULT.yaml_bytes
+}
+fn default_index_bytes() -> u64 {
+    Limits::DEFAULT.index_bytes
+}
+fn default_string_bytes() -> u64 {
+    Limits::DEFAULT.string_bytes
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            yaml_bytes: default_yaml_bytes(),
+            index_bytes: default_index_bytes(),
+            string_bytes: default_string_bytes(),
+        }
+    }
 }
 
 /// `[repository]`.
@@ -169,18 +210,21 @@ impl Config {
                 message: e.message().trim().to_owned(),
             }
         })?;
-        for (name, d) in &cfg.domains {
-            if d.ladder.is_empty() {
-                return Err(ConfigError {
-                    file: file.to_owned(),
-                    pos: None,
-                    message: format!(
-                        "domain `{name}` has an empty ladder; list its environments, e.g. ladder = [\"staging\", \"prod\"]"
-                    ),
-                });
-            }
-        }
+        check(&cfg, text).map_err(|(span, message)| ConfigError {
+            file: file.to_owned(),
+            pos: span.map(|sp| pos_of(text, sp.start)),
+            message,
+        })?;
         Ok(cfg)
+    }
+
+    /// The size limits of files berth reads.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            yaml_bytes: self.limits.yaml_bytes,
+            index_bytes: self.limits.index_bytes,
+            string_bytes: self.limits.string_bytes,
+        }
     }
 
     /// The ladder of `domain`, if declared.
@@ -202,6 +246,124 @@ impl Config {
     pub fn template() -> &'static str {
         TEMPLATE
     }
+}
+
+/// The parts of `berth.toml` whose semantic checks need positions, with their spans.
+#[derive(Deserialize, Default)]
+struct Spans {
+    #[serde(default)]
+    repository: RepoSpans,
+    #[serde(default)]
+    domains: BTreeMap<String, toml::Spanned<DomainSpans>>,
+    #[serde(default)]
+    policy: PolicySpans,
+    #[serde(default)]
+    limits: BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RepoSpans {
+    #[serde(default)]
+    architectures: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    extra_formats: Vec<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct DomainSpans {
+    #[serde(default)]
+    ladder: Vec<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct PolicySpans {
+    #[serde(default)]
+    approvals: BTreeMap<toml::Spanned<String>, toml::Value>,
+}
+
+type CheckError = (Option<std::ops::Range<usize>>, String);
+
+/// What serde cannot say about a config that parsed: repeated rungs, format names that are
+/// not directory names, approvals for environments no ladder has, zero limits.
+fn check(cfg: &Config, text: &str) -> Result<(), CheckError> {
+    let spans: Spans = toml::from_str(text).unwrap_or_default();
+    for (name, d) in &spans.domains {
+        let ladder = &d.get_ref().ladder;
+        if ladder.is_empty() {
+            return Err((
+                Some(d.span()),
+                format!(
+                    "[domains.{name}] ladder is empty; list its environments, e.g. ladder = [\"staging\", \"prod\"]"
+                ),
+            ));
+        }
+        for (i, rung) in ladder.iter().enumerate() {
+            if ladder[..i].iter().any(|r| r.get_ref() == rung.get_ref()) {
+                return Err((
+                    Some(rung.span()),
+                    format!(
+                        "[domains.{name}] ladder lists `{}` twice; each environment is one rung",
+                        rung.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+    let archs = &spans.repository.architectures;
+    for (i, a) in archs.iter().enumerate() {
+        if archs[..i].iter().any(|x| x.get_ref() == a.get_ref()) {
+            return Err((
+                Some(a.span()),
+                format!("[repository] architectures lists `{}` twice", a.get_ref()),
+            ));
+        }
+    }
+    let formats = &spans.repository.extra_formats;
+    for (i, f) in formats.iter().enumerate() {
+        let name = f.get_ref();
+        let problem = if let Err(e) = Format::parse(name) {
+            Some(format!(
+                "[repository] extra_formats: `{name}` is not a format directory name: {}",
+                e.reason
+            ))
+        } else if Format::BUILTIN.contains(&name.as_str()) {
+            Some(format!(
+                "[repository] extra_formats: `{name}` is built in; list only additional formats"
+            ))
+        } else if name == crate::layout::VERSIONS_DIR {
+            Some(format!("[repository] extra_formats: `{name}` is reserved"))
+        } else if formats[..i].iter().any(|x| x.get_ref() == name) {
+            Some(format!("[repository] extra_formats lists `{name}` twice"))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            return Err((Some(f.span()), p));
+        }
+    }
+    for env in spans.policy.approvals.keys() {
+        let known = EnvName::parse(env.get_ref())
+            .map(|e| cfg.knows_env(&e))
+            .unwrap_or(false);
+        if !known {
+            return Err((
+                Some(env.span()),
+                format!(
+                    "[policy.approvals] names `{}`, which is on no domain's ladder",
+                    env.get_ref()
+                ),
+            ));
+        }
+    }
+    for (key, v) in &spans.limits {
+        if v.get_ref().as_integer().is_some_and(|n| n <= 0) {
+            return Err((
+                Some(v.span()),
+                format!("[limits] {key} must be a positive number of bytes"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -250,6 +412,12 @@ prod = 1
 [rules]
 # "manifest/missing-label" = "warn"
 
+# Size limits of the files berth reads, checked before reading (bytes).
+[limits]
+# yaml_bytes = 1048576      # metadata.yaml, manifest.yaml, ownership.yaml, audit records
+# index_bytes = 67108864    # index/components.yaml and domain files
+# string_bytes = 65536      # the longest single value
+
 # Slack webhooks come from the environment, never from this file.
 [notify]
 # webhook_env = "BERTH_SLACK_WEBHOOK"
@@ -268,6 +436,45 @@ mod tests {
         let prod = EnvName::parse("prod").expect("valid");
         assert_eq!(cfg.domain(&cloud).and_then(|d| d.production()), Some(&prod));
         assert_eq!(cfg.policy.approvals.get(&prod), Some(&1));
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key_and_line() {
+        let cases = [
+            (
+                "[domains.cloud]\nladder = [\"staging\", \"prod\", \"staging\"]\n",
+                2,
+                "twice",
+            ),
+            (
+                "[repository]\nextra_formats = [\"../../evil\"]\n",
+                2,
+                "not a format directory name",
+            ),
+            (
+                "[repository]\nextra_formats = [\"docker\"]\n",
+                2,
+                "built in",
+            ),
+            ("[repository]\nextra_formats = [\"DEB\"]\n", 2, "uppercase"),
+            (
+                "[repository]\nextra_formats = [\"rpm\", \"rpm\"]\n",
+                2,
+                "twice",
+            ),
+            (
+                "[domains.cloud]\nladder = [\"prod\"]\n[policy.approvals]\nqa = 1\n",
+                4,
+                "no domain's ladder",
+            ),
+            ("[domains.cloud]\nladder = []\n", 1, "empty"),
+            ("[limits]\nyaml_bytes = 0\n", 2, "positive"),
+        ];
+        for (text, line, words) in cases {
+            let e = Config::parse(Utf8Path::new("berth.toml"), text).expect_err(text);
+            assert_eq!(e.pos.map(|p| p.line), Some(line), "{text}: {e}");
+            assert!(e.message.contains(words), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -227,6 +227,13 @@ impl Serialize for Dependency {
     }
 }
 
+impl<'de> Deserialize<'de> for Dependency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl JsonSchema for Dependency {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Dependency".into()
@@ -240,13 +247,67 @@ impl JsonSchema for Dependency {
 }
 
 /// `architecture`: one name, or a list when `multi_arch: true`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ArchField {
     /// A single architecture.
     One(Checked<Arch>),
     /// Several (needs `multi_arch: true`).
     Many(Vec<Checked<Arch>>),
+}
+
+impl<'de> Deserialize<'de> for ArchField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ArchField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "an architecture name such as `amd64`, or (with `multi_arch: true`) a list of names",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ArchField, E> {
+                Ok(ArchField::One(checked(v)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ArchField, E> {
+                Ok(ArchField::One(checked(&v.to_string())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ArchField, E> {
+                Ok(ArchField::One(checked(&v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ArchField, E> {
+                Ok(ArchField::One(checked(&v.to_string())))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ArchField, E> {
+                Ok(ArchField::One(checked(&v.to_string())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ArchField, A::Error> {
+                let mut out = Vec::new();
+                while let Some(a) = seq.next_element::<Checked<Arch>>()? {
+                    out.push(a);
+                }
+                Ok(ArchField::Many(out))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<ArchField, A::Error> {
+                Err(serde::de::Error::custom(
+                    "expected an architecture name such as `amd64`, or (with `multi_arch: true`) a list of names, found a mapping",
+                ))
+            }
+        }
+        fn checked(v: &str) -> Checked<Arch> {
+            match v.parse::<Arch>() {
+                Ok(a) => Checked::Valid(a),
+                Err(e) => Checked::Invalid {
+                    raw: v.to_owned(),
+                    error: e.to_string(),
+                },
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl ArchField {

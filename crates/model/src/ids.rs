@@ -30,6 +30,36 @@ impl IdError {
     }
 }
 
+/// The first character of `value` that would let it forge output: a control character
+/// (newline, carriage return, escape, tab, …), a Unicode line or paragraph separator, or a
+/// bidirectional override; `None` when it is one line of plain text.
+pub fn forging_char(value: &str) -> Option<(usize, char)> {
+    value.char_indices().find(|&(_, c)| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            )
+    })
+}
+
+/// Checks a free-text value that berth records and prints later (an actor, a reason, an
+/// approval, a pipeline URL): one line of text, without characters that could forge
+/// output. `what` names it in the error (`--reason`).
+pub fn check_line(what: &'static str, value: &str) -> Result<(), IdError> {
+    match forging_char(value) {
+        None => Ok(()),
+        Some((at, c)) => Err(IdError::new(
+            what,
+            &value.escape_debug().to_string(),
+            format!(
+                "it holds the control character U+{:04X} at byte {at}; give one line of plain text (berth prints it in logs and messages)",
+                c as u32
+            ),
+        )),
+    }
+}
+
 /// Implements Display, FromStr, Serialize, Deserialize and schemars for a string newtype
 /// whose constructor is `parse(&str) -> Result<Self, IdError>` and which displays as `as_str`.
 macro_rules! string_newtype {
@@ -94,11 +124,21 @@ fn segment_reason(seg: &str) -> String {
     }
 }
 
+/// The longest component path, in bytes.
+pub const MAX_PATH_LEN: usize = 400;
+/// The longest segment of a component path, in bytes.
+pub const MAX_SEGMENT_LEN: usize = 100;
+
 /// A component's name, which is its path below `components/`: `cloud/dmp/ms-ingestion`.
 ///
-/// Two segments or more, each `[a-z0-9][a-z0-9._-]*`; never absolute, never `.` or `..`.
+/// Two segments or more, each `[a-z0-9][a-z0-9._-]*` of at most [`MAX_SEGMENT_LEN`] bytes;
+/// never absolute, never `.` or `..`, no segment named `versions`, not starting with
+/// `components`.
+///
+/// Cheap to clone (shared text): a repository walk hands one to every path and version
+/// of the component.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ComponentPath(String);
+pub struct ComponentPath(std::sync::Arc<str>);
 
 impl ComponentPath {
     /// Parses and checks a component path.
@@ -118,10 +158,48 @@ impl ComponentPath {
                 "it is absolute; write it relative to `components/`, e.g. `cloud/dmp/ms-ingestion`",
             ));
         }
+        if s.len() > MAX_PATH_LEN {
+            return Err(IdError::new(
+                WHAT,
+                &s[..s.floor_char_boundary(64)],
+                format!(
+                    "it is {} bytes long; a component path has at most {MAX_PATH_LEN}",
+                    s.len()
+                ),
+            ));
+        }
         for seg in s.split('/') {
             if !is_segment(seg) {
                 return Err(IdError::new(WHAT, s, segment_reason(seg)));
             }
+            if seg.len() > MAX_SEGMENT_LEN {
+                return Err(IdError::new(
+                    WHAT,
+                    s,
+                    format!(
+                        "segment `{}…` is {} bytes long; a segment has at most {MAX_SEGMENT_LEN}",
+                        &seg[..32],
+                        seg.len()
+                    ),
+                ));
+            }
+            if seg == crate::layout::VERSIONS_DIR {
+                return Err(IdError::new(
+                    WHAT,
+                    s,
+                    "a segment may not be named `versions`: that directory holds a component's versions",
+                ));
+            }
+        }
+        if s.split('/').next() == Some(crate::layout::COMPONENTS_DIR) {
+            return Err(IdError::new(
+                WHAT,
+                s,
+                format!(
+                    "it starts with `components/`; write the path below that directory: `{}`",
+                    &s["components/".len()..]
+                ),
+            ));
         }
         if s.split('/').count() < 2 {
             return Err(IdError::new(
@@ -130,7 +208,7 @@ impl ComponentPath {
                 "a component lives in a group: give two segments or more, e.g. `cloud/dmp/ms-ingestion`",
             ));
         }
-        Ok(ComponentPath(s.to_owned()))
+        Ok(ComponentPath(std::sync::Arc::from(s)))
     }
 
     /// The path as text.
@@ -155,7 +233,7 @@ impl ComponentPath {
 
     /// The enclosing group paths, nearest first: `cloud/dmp`, then `cloud`.
     pub fn ancestors(&self) -> impl Iterator<Item = &str> {
-        let s = self.0.as_str();
+        let s: &str = &self.0;
         s.char_indices()
             .filter(|&(_, c)| c == '/')
             .map(move |(i, _)| &s[..i])
@@ -170,6 +248,9 @@ string_newtype!(
     "component path below components/, two lowercase segments or more"
 );
 
+/// The longest version, in bytes.
+pub const MAX_VERSION_LEN: usize = 128;
+
 /// A SemVer 2.0 version, as used for version directories (`1.0.2`, `2.0.0-rc.1`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version(semver::Version);
@@ -181,6 +262,16 @@ impl Version {
         let trimmed = s.trim();
         if trimmed != s || s.is_empty() {
             return Err(IdError::new(WHAT, s, "remove the surrounding white space"));
+        }
+        if s.len() > MAX_VERSION_LEN {
+            return Err(IdError::new(
+                WHAT,
+                &s[..s.floor_char_boundary(64)],
+                format!(
+                    "it is {} bytes long; a version has at most {MAX_VERSION_LEN}",
+                    s.len()
+                ),
+            ));
         }
         if let Some(rest) = s.strip_prefix(['v', 'V'])
             && semver::Version::parse(rest).is_ok()

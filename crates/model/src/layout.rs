@@ -182,6 +182,14 @@ impl Layout {
     /// Classifies a path relative to the repository root.
     pub fn classify(&self, rel: &Utf8Path, is_dir: bool) -> PathKind {
         let parts: Vec<&str> = rel.as_str().split('/').filter(|s| !s.is_empty()).collect();
+        if parts
+            .last()
+            .is_some_and(|n| n.starts_with(crate::store::TEMP_PREFIX))
+        {
+            return PathKind::Unexpected(
+                "a temporary file left by an older berth writer that was killed; delete it".into(),
+            );
+        }
         match parts.as_slice() {
             [] => PathKind::Unexpected("the repository root itself".into()),
             [CONFIG_FILE] if !is_dir => PathKind::Config,
@@ -273,6 +281,16 @@ impl Layout {
             [] => PathKind::Unexpected("a version must be a directory".into()),
         }
     }
+}
+
+/// The message of `layout/symlink-escape`: what the validator reports for a symbolic link
+/// in the tree, and what every command says when it refuses a path through one.
+pub fn symlink_message(rel: &Utf8Path, target: Option<&str>) -> String {
+    let to = target.map(|t| format!(" to `{t}`")).unwrap_or_default();
+    format!(
+        "`{rel}` is a symbolic link{to}: berth never follows symbolic links inside a repository \
+         (they could lead outside it); replace the link with the file or directory itself"
+    )
 }
 
 fn is_name(s: &str) -> bool {

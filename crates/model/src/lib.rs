@@ -16,16 +16,24 @@
 //! generation in `berth-index`, promotion in `berth-promote`.
 
 pub mod audit;
+pub mod catalog;
 pub mod checks;
+pub mod codes;
 pub mod config;
 pub mod files;
 pub mod ids;
+pub mod journal;
 pub mod layout;
+pub mod names;
+pub mod policy;
 pub mod repo;
 pub mod schema;
+pub mod stage;
 pub mod store;
+pub mod verdict;
 pub mod yaml;
 
+pub use codes::Code;
 pub use config::{Config, ConfigError, Severity};
 pub use files::{
     ArchField, AuditAction, AuditRecord, Checked, ComponentEntry, ComponentsIndex, DebFields,
@@ -36,5 +44,7 @@ pub use ids::{
 };
 pub use layout::{Layout, PathKind};
 pub use repo::{Error, Owner, Repository, Result};
-pub use store::{LocalStore, Store, StoreLock};
-pub use yaml::{Loaded, Node, Pos, YamlError};
+pub use stage::{Stage, StageError};
+pub use store::{Limits, LocalStore, Store, StoreError, StoreLock};
+pub use verdict::{Finding, Verdict};
+pub use yaml::{Loaded, Node, Pos, YamlError, YamlErrorKind};

@@ -12,7 +12,7 @@ use crate::config::{Config, ConfigError};
 use crate::files::{ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership};
 use crate::ids::{ComponentPath, DomainName, EnvName, Format, IdError, Version};
 use crate::layout::{self, Layout};
-use crate::store::{LocalStore, Store, StoreLock};
+use crate::store::{EntryKind, Limits, LocalStore, Store, StoreError, StoreLock};
 use crate::yaml::{self, Loaded, YamlError};
 
 /// What can go wrong reading or writing a repository.
@@ -21,6 +21,19 @@ pub enum Error {
     /// A file could not be read or written (the message names it).
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The store refused or failed (a link on the path, not a regular file, too large, …;
+    /// the message names the file).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A component may not be created where asked: inside another component, or where a
+    /// group of components is.
+    #[error("cannot place component `{component}`: {reason}")]
+    Placement {
+        /// The component asked for.
+        component: String,
+        /// Why not, naming what is in the way.
+        reason: String,
+    },
     /// A YAML file is not valid (names file, line and column).
     #[error(transparent)]
     Yaml(#[from] YamlError),
@@ -88,20 +101,28 @@ impl Repository {
     /// Opens the repository whose root (holding `berth.toml`) is `root`.
     pub fn open(root: impl Into<Utf8PathBuf>) -> Result<Self> {
         let root = root.into();
-        let store: Arc<dyn Store> = Arc::new(LocalStore::new(&root));
-        Self::with_store(root, store)
-    }
-
-    /// Opens a repository through any [`Store`]; `root` is used for messages.
-    pub fn with_store(root: Utf8PathBuf, store: Arc<dyn Store>) -> Result<Self> {
-        let cfg_path = Utf8Path::new(layout::CONFIG_FILE);
-        let bytes = store.read(cfg_path).map_err(|e| {
+        let store: Arc<dyn Store> = Arc::new(LocalStore::new(&root).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 Error::NotARepository {
                     start: root.clone(),
                 }
             } else {
                 Error::Io(e)
+            }
+        })?);
+        Self::with_store(root, store)
+    }
+
+    /// Opens a repository through any [`Store`]; `root` is used for messages.
+    pub fn with_store(root: Utf8PathBuf, store: Arc<dyn Store>) -> Result<Self> {
+        let cfg_path = Utf8Path::new(layout::CONFIG_FILE);
+        let bytes = store.read(cfg_path, Limits::CONFIG_BYTES).map_err(|e| {
+            if e.is_not_found() {
+                Error::NotARepository {
+                    start: root.clone(),
+                }
+            } else {
+                Error::Store(e)
             }
         })?;
         let text = String::from_utf8(bytes).map_err(|_| ConfigError {
@@ -163,30 +184,28 @@ impl Repository {
     /// Refuses a directory that already holds `berth.toml`.
     pub fn init(dir: &Utf8Path) -> Result<Self> {
         fs_err::create_dir_all(dir)?;
-        let store = LocalStore::new(dir);
+        let store = LocalStore::new(dir)?;
+        let lock = store.lock(Duration::from_secs(lock_timeout_secs()))?;
         store
             .create_new(
+                &lock,
                 Utf8Path::new(layout::CONFIG_FILE),
                 Config::template().as_bytes(),
             )
-            .map_err(|e| {
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    io::Error::new(
-                        e.kind(),
-                        format!(
-                            "{dir}/berth.toml already exists: this is already a berth repository"
-                        ),
-                    )
-                } else {
-                    e
-                }
+            .map_err(|e| match e {
+                StoreError::AlreadyExists { .. } => Error::Io(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{dir}/berth.toml already exists: this is already a berth repository"),
+                )),
+                e => Error::Store(e),
             })?;
-        fs_err::create_dir_all(dir.join(layout::COMPONENTS_DIR))?;
-        fs_err::create_dir_all(dir.join(layout::INDEX_DIR))?;
+        store.create_dir_all(&lock, Utf8Path::new(layout::COMPONENTS_DIR))?;
+        store.create_dir_all(&lock, Utf8Path::new(layout::INDEX_DIR))?;
         let gi = Utf8Path::new(".gitignore");
         if !store.exists(gi) {
-            store.write_atomic(gi, b"# berth's lock and caches\n/.berth/\n")?;
+            store.write_atomic(&lock, gi, GITIGNORE.as_bytes())?;
         }
+        drop(lock);
         Self::open(dir)
     }
 
@@ -218,59 +237,98 @@ impl Repository {
     /// Takes the exclusive writer lock. Waits up to `$BERTH_LOCK_TIMEOUT` seconds
     /// (default 120): CI jobs that write at once queue up instead of failing.
     pub fn lock(&self) -> Result<StoreLock> {
-        let secs = std::env::var("BERTH_LOCK_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(120);
-        Ok(self.store.lock(Duration::from_secs(secs))?)
+        Ok(self.store.lock(Duration::from_secs(lock_timeout_secs()))?)
+    }
+
+    /// The size limits of files berth reads (`[limits]` in berth.toml).
+    pub fn limits(&self) -> Limits {
+        self.config.limits()
+    }
+
+    /// The size limit of a file of the tree: the index limit for `index/components.yaml`
+    /// and domain files, the YAML limit for everything else.
+    pub fn limit_for(&self, rel: &Utf8Path) -> u64 {
+        let limits = self.limits();
+        let generated = rel.parent() == Some(Utf8Path::new(layout::INDEX_DIR))
+            && rel.extension() == Some("yaml");
+        if generated {
+            limits.index_bytes
+        } else {
+            limits.yaml_bytes
+        }
+    }
+
+    /// The bytes of a file of the tree, within its size limit ([`Repository::limit_for`]).
+    pub fn read_bytes(&self, rel: &Utf8Path) -> Result<Vec<u8>, StoreError> {
+        self.store.read(rel, self.limit_for(rel))
+    }
+
+    /// True when `rel` is a directory (a link to one is not).
+    pub fn is_dir(&self, rel: &Utf8Path) -> Result<bool> {
+        Ok(matches!(self.store.stat(rel)?, Some(m) if m.kind == EntryKind::Dir))
+    }
+
+    /// True when the version directory exists.
+    pub fn has_version(&self, c: &ComponentPath, v: &Version) -> Result<bool> {
+        self.is_dir(&Layout::version_dir(c, v))
+    }
+
+    /// Checks that `c` may hold versions: no enclosing directory is a component (holds
+    /// `versions/`), and `c` is not a group with components below it.
+    pub fn check_placement(&self, c: &ComponentPath) -> Result<()> {
+        for group in c.ancestors() {
+            let versions = Utf8Path::new(layout::COMPONENTS_DIR)
+                .join(group)
+                .join(layout::VERSIONS_DIR);
+            if self.store.exists(&versions) {
+                return Err(Error::Placement {
+                    component: c.to_string(),
+                    reason: format!(
+                        "`{group}` is a component (it has {versions}); a component cannot hold another"
+                    ),
+                });
+            }
+        }
+        let dir = Layout::component_dir(c);
+        if self.has_component(c)? {
+            return Ok(());
+        }
+        match self.store.list(&dir) {
+            Ok(entries) => {
+                if let Some(e) = entries.iter().find(|e| e.is_dir) {
+                    return Err(Error::Placement {
+                        component: c.to_string(),
+                        reason: format!(
+                            "{dir} is a group of components (it holds `{}`), not a component",
+                            e.name
+                        ),
+                    });
+                }
+                Ok(())
+            }
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every component, sorted by path: each directory below `components/` that holds a
     /// `versions/` directory. Directories with invalid names are skipped here (the
-    /// validator reports them).
+    /// validator reports them). Kept in a catalog under `.berth/cache/` that one `stat` per
+    /// group directory keeps honest ([`crate::catalog`]).
     pub fn components(&self) -> Result<Vec<ComponentPath>> {
-        let mut out = Vec::new();
-        let mut stack = vec![String::new()];
-        while let Some(rel) = stack.pop() {
-            let dir = Utf8Path::new(layout::COMPONENTS_DIR).join(&rel);
-            let entries = match self.store.list(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == io::ErrorKind::NotFound && rel.is_empty() => break,
-                Err(e) => return Err(e.into()),
-            };
-            if entries
-                .iter()
-                .any(|e| e.is_dir && e.name == layout::VERSIONS_DIR)
-            {
-                if let Ok(c) = ComponentPath::parse(&rel) {
-                    out.push(c);
-                }
-                continue;
-            }
-            for e in entries.iter().rev() {
-                if e.is_dir && !e.is_symlink && !e.name.starts_with('.') {
-                    stack.push(if rel.is_empty() {
-                        e.name.clone()
-                    } else {
-                        format!("{rel}/{}", e.name)
-                    });
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
+        crate::catalog::components(self)
     }
 
-    /// True when `c` is a component of this repository.
-    pub fn has_component(&self, c: &ComponentPath) -> bool {
-        self.store.exists(&Layout::versions_dir(c))
+    /// True when `c` is a component of this repository (its `versions/` is a directory).
+    pub fn has_component(&self, c: &ComponentPath) -> Result<bool> {
+        self.is_dir(&Layout::versions_dir(c))
     }
 
     /// Resolves a user-given component name (full path, or a unique last segment) to a
     /// component that exists, with a "did you mean" hint when it does not.
     pub fn resolve_component(&self, name: &str) -> Result<ComponentPath> {
         if let Ok(c) = ComponentPath::parse(name)
-            && self.has_component(&c)
+            && self.has_component(&c)?
         {
             return Ok(c);
         }
@@ -289,12 +347,9 @@ impl Repository {
                     .join(", ")
             )
         } else {
-            all.iter()
-                .map(|c| (strsim::jaro_winkler(name, c.as_str()), c))
-                .filter(|(s, _)| *s > 0.85)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, c)| format!("; did you mean `{c}`?"))
-                .unwrap_or_default()
+            crate::names::hint(
+                crate::names::closest_component(name, &all).map(ComponentPath::as_str),
+            )
         };
         Err(Error::NotFound {
             what: "component",
@@ -308,7 +363,7 @@ impl Repository {
     pub fn versions(&self, c: &ComponentPath) -> Result<Vec<Version>> {
         let entries = match self.store.list(&Layout::versions_dir(c)) {
             Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 return Err(Error::NotFound {
                     what: "component",
                     name: c.to_string(),
@@ -338,15 +393,28 @@ impl Repository {
 
     /// Reads and parses a YAML file of the repository.
     pub fn read_yaml<T: DeserializeOwned>(&self, rel: &Utf8Path) -> Result<Loaded<T>> {
-        let bytes = self.store.read(rel)?;
-        Ok(yaml::from_slice(&self.path(rel), &bytes)?)
+        let bytes = self.read_bytes(rel)?;
+        Ok(self.parse_yaml(&self.path(rel), &bytes)?)
+    }
+
+    /// Parses YAML bytes with this repository's value-length limit.
+    pub fn parse_yaml<T: DeserializeOwned>(
+        &self,
+        file: &Utf8Path,
+        bytes: &[u8],
+    ) -> Result<Loaded<T>, YamlError> {
+        yaml::from_slice_limited(file, bytes, self.max_string())
+    }
+
+    fn max_string(&self) -> usize {
+        usize::try_from(self.limits().string_bytes).unwrap_or(usize::MAX)
     }
 
     /// Reads a YAML file when it exists.
     pub fn read_yaml_opt<T: DeserializeOwned>(&self, rel: &Utf8Path) -> Result<Option<Loaded<T>>> {
-        match self.store.read(rel) {
-            Ok(bytes) => Ok(Some(yaml::from_slice(&self.path(rel), &bytes)?)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        match self.read_bytes(rel) {
+            Ok(bytes) => Ok(Some(self.parse_yaml(&self.path(rel), &bytes)?)),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -354,8 +422,12 @@ impl Repository {
     /// A version's `metadata.yaml`, with its `x-…` and unknown keys in `extra`.
     pub fn metadata(&self, c: &ComponentPath, v: &Version) -> Result<Loaded<Metadata>> {
         let rel = Layout::metadata_path(c, v);
-        let bytes = self.store.read(&rel)?;
-        Ok(load_metadata(&self.path(&rel), &bytes)?)
+        let bytes = self.read_bytes(&rel)?;
+        Ok(load_metadata_limited(
+            &self.path(&rel),
+            &bytes,
+            self.max_string(),
+        )?)
     }
 
     /// A format's `manifest.yaml`.
@@ -392,21 +464,47 @@ impl Repository {
         self.read_yaml_opt(&Layout::domain_file(&self.config, d, Some(env)))
     }
 
-    /// Writes `value` as canonical YAML, atomically.
-    pub fn write_yaml<T: Serialize>(&self, rel: &Utf8Path, value: &T) -> Result<()> {
+    /// Writes `value` as canonical YAML, atomically, under the writer lock.
+    pub fn write_yaml<T: Serialize>(
+        &self,
+        lock: &StoreLock,
+        rel: &Utf8Path,
+        value: &T,
+    ) -> Result<()> {
         let text = yaml::to_canonical(value).map_err(|source| Error::Render {
             file: self.path(rel),
             source,
         })?;
-        self.store.write_atomic(rel, text.as_bytes())?;
+        self.store.write_atomic(lock, rel, text.as_bytes())?;
         Ok(())
     }
+}
+
+/// What `berth init` writes to `.gitignore`: berth's private state, and the temporary files
+/// of writers (never committed, even by `git add -A`).
+pub const GITIGNORE: &str = "# berth's lock, caches and temporary files\n/.berth/\n.berth-tmp-*\n";
+
+/// Seconds to wait for the writer lock: `$BERTH_LOCK_TIMEOUT`, default 120.
+fn lock_timeout_secs() -> u64 {
+    std::env::var("BERTH_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(120)
 }
 
 /// Parses `metadata.yaml` bytes, filling [`Metadata::extra`] from the keys the struct does
 /// not know (so `x-…` keys survive a rewrite and typos can be reported with positions).
 pub fn load_metadata(file: &Utf8Path, bytes: &[u8]) -> Result<Loaded<Metadata>, YamlError> {
-    let mut loaded: Loaded<Metadata> = yaml::from_slice(file, bytes)?;
+    load_metadata_limited(file, bytes, Limits::DEFAULT.string_bytes as usize)
+}
+
+/// [`load_metadata`] with a longest-value limit (`[limits] string_bytes`).
+pub fn load_metadata_limited(
+    file: &Utf8Path,
+    bytes: &[u8],
+    max_string: usize,
+) -> Result<Loaded<Metadata>, YamlError> {
+    let mut loaded: Loaded<Metadata> = yaml::from_slice_limited(file, bytes, max_string)?;
     for uk in loaded.unknown.iter().filter(|u| u.parent.is_empty()) {
         if let Some(node) = loaded.root.get(&uk.key) {
             let value = yaml::from_node::<serde_json::Value>(file, node.clone())

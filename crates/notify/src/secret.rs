@@ -39,18 +39,34 @@ impl Secret {
         if !self.0.is_empty() {
             out = out.replace(&self.0, REDACTED);
         }
-        // `https://host/services/T/B/token`: the path alone is as secret as the whole.
-        if let Some(path) = self
-            .0
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-            .filter(|p| p.len() > 8)
-        {
-            out = out.replace(path, REDACTED);
+        // `https://host/services/T/B/token`: the path alone is as secret as the whole, and so
+        // is each token-like piece of it (a server may echo just the token, or a query
+        // parameter). Longest first, so a piece inside another is not half-replaced.
+        let mut pieces: Vec<&str> = Vec::new();
+        if let Some((_, rest)) = self.0.split_once("://") {
+            if let Some(i) = rest.find('/') {
+                pieces.push(&rest[i..]);
+            }
+            if let Some((userinfo, _)) = rest.split_once('@')
+                && !userinfo.contains('/')
+            {
+                pieces.push(userinfo);
+            }
+            let after_host = rest.find('/').map_or("", |i| &rest[i..]);
+            pieces.extend(after_host.split(['/', '?', '&', '=', '#']));
+        }
+        pieces.retain(|p| p.len() >= MIN_SECRET_PIECE);
+        pieces.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in pieces {
+            out = out.replace(p, REDACTED);
         }
         out
     }
 }
+
+/// The shortest piece of a webhook URL treated as secret on its own: shorter path segments
+/// (`services`, `hooks`) are common words, not tokens.
+const MIN_SECRET_PIECE: usize = 9;
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,6 +107,18 @@ mod tests {
             "bad path [redacted]"
         );
         assert_eq!(s.redact("nothing here"), "nothing here");
+        // A server that echoes only the token (or a query parameter) gets it redacted too.
+        assert_eq!(
+            s.redact("invalid_token: XXXXSECRET"),
+            "invalid_token: [redacted]"
+        );
+        let q = Secret::new("https://hooks.example/api/notify?key=abcdef0123456789&x=1");
+        assert_eq!(
+            q.redact("key abcdef0123456789 rejected"),
+            "key [redacted] rejected"
+        );
+        // Common short words of the URL stay readable.
+        assert_eq!(s.redact("services are down"), "services are down");
         assert_eq!(Secret::new("").redact("text"), "text");
     }
 }

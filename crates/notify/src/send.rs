@@ -126,7 +126,7 @@ pub fn post(
     let attempts = policy.attempts.max(1);
     let mut last = String::new();
     for n in 1..=attempts {
-        let (outcome, retry_after) = attempt(url, body, policy.timeout);
+        let (outcome, retry_after) = attempt(webhook, body, policy.timeout);
         match outcome {
             Outcome::Posted(status) => {
                 return Ok(Delivery {
@@ -185,8 +185,8 @@ enum Outcome {
 /// The most of a server's answer kept for a message.
 const MAX_ANSWER_BYTES: u64 = 2048;
 
-fn attempt(url: &str, body: &Value, timeout: Duration) -> (Outcome, Option<Duration>) {
-    let result = ureq::post(url)
+fn attempt(webhook: &Secret, body: &Value, timeout: Duration) -> (Outcome, Option<Duration>) {
+    let result = ureq::post(webhook.expose())
         .config()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
@@ -213,7 +213,8 @@ fn attempt(url: &str, body: &Value, timeout: Duration) -> (Outcome, Option<Durat
         .with_config()
         .limit(MAX_ANSWER_BYTES)
         .read_to_string()
-        .map(|s| clean(&s))
+        // Redacted before it is cut short, so no piece of the token survives the cut.
+        .map(|s| clean(&webhook.redact(&s)))
         .unwrap_or_default();
     let described = if answer.is_empty() {
         format!("HTTP {status}")

@@ -20,26 +20,27 @@
 //! validator's `audit/chain` and `domain/not-promoted`; they are re-exported here.
 
 use std::collections::BTreeMap;
-use std::io;
 
 pub use berth_model::audit::{ChainProblem, RecordFile, promoted_in, record_name};
 use berth_model::audit::{is_record_file_name, sort_chain};
+use berth_model::journal::PlannedWrite;
 use berth_model::{
-    AuditRecord, ComponentPath, DomainName, EnvName, Repository, Sha256Digest, Version, yaml,
+    AuditRecord, ComponentPath, DomainName, EnvName, Repository, Sha256Digest, StoreError, Version,
+    yaml,
 };
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
-use crate::stage::Stage;
-use crate::{PromoteError, Result};
+use crate::Result;
+use berth_model::Stage;
 
 /// Every record file of a stage, in chain order (sequence number, then name); files
 /// that are not `.yaml` and dot-files (temporary files of a writer) are left out.
-pub fn record_files(repo: &Repository, stage: &Stage) -> io::Result<Vec<RecordFile>> {
+pub fn record_files(repo: &Repository, stage: &Stage) -> Result<Vec<RecordFile>, StoreError> {
     let dir = stage.audit_dir();
     let entries = match repo.store().list(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.is_not_found() => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
     let mut out = Vec::new();
@@ -48,7 +49,7 @@ pub fn record_files(repo: &Repository, stage: &Stage) -> io::Result<Vec<RecordFi
             continue;
         }
         let path = dir.join(&e.name);
-        let bytes = repo.store().read(&path)?;
+        let bytes = repo.read_bytes(&path)?;
         out.push(RecordFile::new(path, bytes));
     }
     sort_chain(&mut out);
@@ -73,28 +74,27 @@ impl ChainHead {
         })
     }
 
-    /// Links `record` to the chain and creates its file; never replaces a file.
-    pub(crate) fn append(
+    /// Links `record` to the chain: the file it goes to and its bytes (written later, with
+    /// the rest of the promotion, through the journal).
+    pub(crate) fn next(
         &mut self,
         repo: &Repository,
         stage: &Stage,
         mut record: AuditRecord,
-    ) -> Result<Utf8PathBuf> {
+    ) -> Result<PlannedWrite> {
         record.previous_record = self.last;
         let path = stage.audit_dir().join(record_name(self.next_seq, &record));
         let text = yaml::to_canonical(&record).map_err(|source| berth_model::Error::Render {
             file: repo.path(&path),
             source,
         })?;
-        repo.store()
-            .create_new(&path, text.as_bytes())
-            .map_err(|source| PromoteError::Audit {
-                file: repo.path(&path),
-                source,
-            })?;
         self.next_seq += 1;
         self.last = Some(Sha256Digest::of(text.as_bytes()));
-        Ok(path)
+        Ok(PlannedWrite {
+            path,
+            text,
+            create_new: true,
+        })
     }
 }
 

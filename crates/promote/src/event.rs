@@ -1,6 +1,6 @@
 //! What happened, for notifiers (issue 7 turns these into Slack messages).
 
-use berth_model::{AuditAction, DomainName, EnvName, Timestamp, Version};
+use berth_model::{AuditAction, ComponentPath, DomainName, EnvName, Timestamp, Version};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
@@ -11,10 +11,10 @@ use crate::gates::Refusal;
 pub struct PromotionEvent {
     /// Promote or rollback.
     pub action: AuditAction,
-    /// The component (as resolved; as given when it does not exist).
-    pub component: String,
-    /// The version that entered (or was to enter) the stage.
-    pub version: String,
+    /// The component.
+    pub component: ComponentPath,
+    /// The version it was about (none when a refusal names no valid version).
+    pub version: Option<Version>,
     /// The domain.
     pub domain: DomainName,
     /// The environment.
@@ -44,33 +44,5 @@ impl PromotionEvent {
     /// True when it landed.
     pub fn landed(&self) -> bool {
         self.refused.is_none()
-    }
-
-    /// A one-line summary for chat: `✅ cloud/prod: cloud/dmp/ms-ingestion 1.0.2 → 1.0.3
-    /// by ci-bot (approved by priya.k)` or `⛔ … refused by gate previous-stage: …`.
-    pub fn summary(&self) -> String {
-        let verb = match self.action {
-            AuditAction::Promote => "",
-            AuditAction::Rollback => " rolled back",
-        };
-        let change = match &self.previous {
-            Some(p) => format!("{p} → {}", self.version),
-            None => self.version.clone(),
-        };
-        let head = format!(
-            "{}/{}:{verb} {} {change}",
-            self.domain, self.environment, self.component
-        );
-        match &self.refused {
-            Some(r) => format!("⛔ {head} refused by gate {}: {}", r.gate, r.message),
-            None => {
-                let approved = if self.approvals.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (approved by {})", self.approvals.join(", "))
-                };
-                format!("✅ {head} by {}{approved}", self.actor)
-            }
-        }
     }
 }

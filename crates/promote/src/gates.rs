@@ -9,8 +9,8 @@ use berth_model::{ComponentPath, Metadata, Repository, Timestamp, Version};
 use serde::Serialize;
 
 use crate::Result;
-use crate::health::Health;
-use crate::stage::{Stage, read_stage};
+use berth_model::Verdict;
+use berth_model::stage::{Stage, read_stage};
 
 /// One gate. Its [`Gate::id`] is stable: scripts may match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -102,6 +102,10 @@ pub struct Refusal {
     pub message: String,
     /// What would satisfy it.
     pub help: String,
+    /// The component, when it exists (a refusal of a name that is no component has none):
+    /// what a notification is routed by.
+    #[serde(skip)]
+    pub target: Option<ComponentPath>,
 }
 
 impl fmt::Display for Refusal {
@@ -130,6 +134,7 @@ impl Candidate<'_> {
             stage: self.stage.clone(),
             message,
             help,
+            target: Some(self.component.clone()),
         }
     }
 }
@@ -141,18 +146,23 @@ pub(crate) fn exists(
     name: &str,
     version: &str,
 ) -> Result<Result<(ComponentPath, Version), Refusal>> {
-    let refuse = |component: String, message: String, help: String| Refusal {
-        gate: Gate::Exists,
-        component,
-        version: version.to_owned(),
-        stage: stage.clone(),
-        message,
-        help,
-    };
+    let refuse =
+        |target: Option<&ComponentPath>, component: String, message: String, help: String| {
+            Refusal {
+                gate: Gate::Exists,
+                component,
+                version: version.to_owned(),
+                stage: stage.clone(),
+                message,
+                help,
+                target: target.cloned(),
+            }
+        };
     let c = match repo.resolve_component(name) {
         Ok(c) => c,
         Err(berth_model::Error::NotFound { hint, .. }) => {
             return Ok(Err(refuse(
+                None,
                 name.to_owned(),
                 format!("no component `{name}` in the repository{hint}"),
                 "give the full path of a component under components/ (`berth ls`)".into(),
@@ -175,6 +185,7 @@ pub(crate) fn exists(
         Ok(v) => v,
         Err(e) => {
             return Ok(Err(refuse(
+                Some(&c),
                 c.to_string(),
                 e.to_string(),
                 format!("give one of its versions: {}", list()),
@@ -183,6 +194,7 @@ pub(crate) fn exists(
     };
     if !have.contains(&v) {
         return Ok(Err(refuse(
+            Some(&c),
             c.to_string(),
             format!("{c} has no version {v}"),
             format!(
@@ -195,12 +207,13 @@ pub(crate) fn exists(
 }
 
 /// `valid`: the version has no error finding.
-pub(crate) fn valid(cand: &Candidate<'_>, health: &dyn Health) -> Vec<Refusal> {
-    let problems = health.problems(cand.component, cand.version);
-    if problems.is_empty() {
-        return Vec::new();
+pub(crate) fn valid(cand: &Candidate<'_>, verdict: &dyn Verdict) -> Result<Vec<Refusal>> {
+    let findings = verdict.findings(cand.component, cand.version)?;
+    if findings.is_empty() {
+        return Ok(Vec::new());
     }
-    vec![cand.refuse(
+    let problems: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    Ok(vec![cand.refuse(
         Gate::Valid,
         format!(
             "{} {} has {} error finding(s): {}",
@@ -213,7 +226,7 @@ pub(crate) fn valid(cand: &Candidate<'_>, health: &dyn Health) -> Vec<Refusal> {
             "fix them (`berth validate components/{}/versions/{}`) in a new version and promote that",
             cand.component, cand.version
         ),
-    )]
+    )])
 }
 
 /// `allowed`: the metadata lists the domain and the environment.
@@ -305,7 +318,7 @@ pub(crate) fn previous_stage(
 }
 
 /// `build-age`: no format's `built_at` is older than `policy.max_build_age_days` (the
-/// validator's [`berth_validate::policy::build_too_old`] judges each manifest).
+/// shared [`berth_model::policy::build_too_old`] judges each manifest).
 pub(crate) fn build_age(
     repo: &Repository,
     cand: &Candidate<'_>,
@@ -327,7 +340,7 @@ pub(crate) fn build_age(
             continue;
         };
         known = true;
-        if let Some(age_days) = berth_validate::policy::build_too_old(&m.value, policy, now) {
+        if let Some(age_days) = berth_model::policy::build_too_old(&m.value, policy, now) {
             out.push(cand.refuse(
                 Gate::BuildAge,
                 format!(
@@ -422,6 +435,7 @@ pub(crate) fn dependencies(
             continue;
         }
         out.push(Refusal {
+            target: Some(u.component.clone()),
             gate: Gate::Dependencies,
             component: u.component.to_string(),
             version: u.version.to_string(),

@@ -22,9 +22,8 @@
 //!   stage would change.
 //! - [`PromotionEvent`]: what happened (or was refused), for notifiers.
 //!
-//! "Has no error finding" is a parameter ([`Health`]): [`ValidatorHealth`] runs
-//! berth-validate's built-in rules, [`BasicHealth`] only checks that metadata loads with
-//! valid values.
+//! "Has no error finding" is the [`berth_model::Verdict`] the caller hands in
+//! (berth-validate's `Checker` in the CLI), consulted under the writer lock.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,12 +31,12 @@
 //! # let tmp = tempfile::tempdir()?;
 //! # let root = camino::Utf8PathBuf::from_path_buf(tmp.path().join("repo")).expect("utf-8");
 //! # copy(src.into(), &root);
-//! use berth_promote::{BasicHealth, Context, Request, Stage, execute};
+//! use berth_promote::{Context, Request, Stage, execute};
 //! let repo = berth_model::Repository::open(&root)?;
 //! let staging = Stage::new(repo.config(), "cloud", Some("staging"))?;
 //! let cx = Context::new("ci-bot");
 //! let req = Request::one(staging.clone(), "common-utils", "1.3.0");
-//! let outcome = execute(&repo, &BasicHealth::new(&repo), &req, &cx)?;
+//! let outcome = execute(&repo, &berth_validate::Checker::builtin(&repo), &req, &cx)?;
 //! assert!(outcome.applied);
 //! assert_eq!(berth_promote::deployed(&repo, &staging)?.components.len(), 1);
 //! assert!(berth_promote::verify_chain(&repo, &staging.domain, &staging.env).is_empty());
@@ -65,9 +64,7 @@ pub mod actor;
 pub mod audit;
 pub mod event;
 pub mod gates;
-pub mod health;
 pub mod plan;
-pub mod stage;
 pub mod tag;
 pub mod views;
 
@@ -76,11 +73,10 @@ pub use audit::{
     ChainProblem, LogEntry, LogFilter, RecordFile, log, promoted_by_audit, promoted_in,
     record_files, verify_chain, verify_chain_in,
 };
+pub use berth_model::stage::{Stage, StageError, read_stage};
 pub use event::PromotionEvent;
 pub use gates::{Gate, Refusal};
-pub use health::{BasicHealth, Health, ValidatorHealth};
 pub use plan::{Change, Context, Outcome, Plan, Request, execute, plan};
-pub use stage::{Stage, read_stage};
 pub use tag::PromotionTag;
 pub use views::{Deployed, DiffKind, DiffRow, StageDiff, deployed, stage_diff};
 
@@ -96,34 +92,12 @@ pub enum PromoteError {
     /// Resolving dependencies failed.
     #[error(transparent)]
     Index(#[from] berth_index::IndexError),
-    /// The domain is not declared in `berth.toml`.
-    #[error(
-        "domain `{domain}` is not declared in berth.toml (declared: {known}); add a [domains.{domain}] table with its ladder"
-    )]
-    UnknownDomain {
-        /// The name given.
-        domain: String,
-        /// The declared domains, comma-separated.
-        known: String,
-    },
-    /// The environment is not a rung of the domain's ladder.
-    #[error(
-        "environment `{env}` is not on the ladder of domain `{domain}` ({ladder}); use one of them, or add it to [domains.{domain}] ladder in berth.toml"
-    )]
-    UnknownEnv {
-        /// The domain.
-        domain: String,
-        /// The name given.
-        env: String,
-        /// The ladder, ` → `-separated.
-        ladder: String,
-    },
+    /// The stage is not declared in `berth.toml`.
+    #[error(transparent)]
+    Stage(#[from] berth_model::StageError),
     /// A name given by the user is not valid.
     #[error(transparent)]
     Id(#[from] berth_model::IdError),
-    /// Validation could not run.
-    #[error("validating the repository: {0}")]
-    Validate(String),
     /// A promotion tag is malformed.
     #[error("tag `{tag}` is not a promotion tag: {reason}")]
     BadTag {

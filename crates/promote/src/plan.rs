@@ -5,17 +5,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use berth_index::Resolver;
 use berth_model::{
     AuditAction, AuditRecord, ComponentPath, DomainEntry, DomainIndex, Repository, Timestamp,
-    Version, yaml,
+    Verdict, Version, yaml,
 };
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
+use berth_model::journal::{Intent, PlannedWrite};
+
 use crate::audit::{self, ChainHead};
 use crate::event::PromotionEvent;
 use crate::gates::{self, Approvals, Candidate, Gate, Refusal};
-use crate::health::Health;
-use crate::stage::{Stage, read_stage};
 use crate::{PromoteError, Result};
+use berth_model::stage::{Stage, read_stage};
 
 /// Who asks, why, and when: everything a record holds besides the change itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,25 @@ impl Context {
             now: jiff::Timestamp::from_millisecond(now.jiff().as_millisecond())
                 .map_or(now, Timestamp::from),
         }
+    }
+
+    /// Checks every free-text value the records will hold: one line each, no character
+    /// that could forge the output of `berth log` or a notification.
+    pub fn check(&self) -> Result<()> {
+        berth_model::ids::check_line("actor", &self.actor)?;
+        for a in &self.approvals {
+            berth_model::ids::check_line("approval", a)?;
+        }
+        if let Some(r) = &self.reason {
+            berth_model::ids::check_line("reason", r)?;
+        }
+        for e in &self.evidence {
+            berth_model::ids::check_line("evidence", e)?;
+        }
+        if let Some(u) = &self.pipeline_url {
+            berth_model::ids::check_line("pipeline URL", u)?;
+        }
+        Ok(())
     }
 
     fn given(&self) -> BTreeSet<String> {
@@ -156,6 +176,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Rows asked for that the stage runs already (nothing to do).
     pub unchanged: Vec<DomainEntry>,
+    /// Rows asked for that the stage's audit trail already records (its last record of the
+    /// component promoted that version) but its domain file lacks: an interrupted
+    /// promotion. The row is restored without a second record.
+    pub restored: Vec<DomainEntry>,
     /// Every gate's refusal; any refusal means nothing is written.
     pub refusals: Vec<Refusal>,
     /// Why some gate passed without looking (no build time, allow_skip, …).
@@ -176,7 +200,7 @@ impl Plan {
 
     /// The domain file as it would be written.
     pub fn after_text(&self) -> Result<String> {
-        if self.changes.is_empty() {
+        if self.changes.is_empty() && self.restored.is_empty() {
             return Ok(self.before_text.clone());
         }
         yaml::to_canonical(&self.after).map_err(|source| {
@@ -242,36 +266,43 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// One event per change written, or one per refusal: what a notifier posts.
+    /// One event per change written, or one per refusal of an existing component: what a
+    /// notifier posts (a refusal of a name that is no component has no owner to tell).
     pub fn events(&self, cx: &Context) -> Vec<PromotionEvent> {
         let plan = &self.plan;
-        let base = |component: String, version: String, previous: Option<Version>| PromotionEvent {
-            action: plan.action,
-            component,
-            version,
-            domain: plan.stage.domain.clone(),
-            environment: plan.stage.env.clone(),
-            previous,
-            actor: cx.actor.clone(),
-            approvals: cx.given().into_iter().collect(),
-            reason: cx.reason.clone(),
-            at: cx.now,
-            record: None,
-            refused: None,
-        };
+        let base =
+            |component: ComponentPath, version: Option<Version>, previous: Option<Version>| {
+                PromotionEvent {
+                    action: plan.action,
+                    component,
+                    version,
+                    domain: plan.stage.domain.clone(),
+                    environment: plan.stage.env.clone(),
+                    previous,
+                    actor: cx.actor.clone(),
+                    approvals: cx.given().into_iter().collect(),
+                    reason: cx.reason.clone(),
+                    at: cx.now,
+                    record: None,
+                    refused: None,
+                }
+            };
         if plan.is_refused() {
             return plan
                 .refusals
                 .iter()
-                .map(|r| {
-                    let previous = ComponentPath::parse(&r.component)
-                        .ok()
-                        .and_then(|c| plan.changes.iter().find(|ch| ch.component == c))
+                .filter_map(|r| {
+                    let c = r.target.clone()?;
+                    let previous = plan
+                        .changes
+                        .iter()
+                        .find(|ch| ch.component == c)
                         .and_then(|ch| ch.previous.clone());
-                    PromotionEvent {
+                    let version = Version::parse(&r.version).ok();
+                    Some(PromotionEvent {
                         refused: Some(r.clone()),
-                        ..base(r.component.clone(), r.version.clone(), previous)
-                    }
+                        ..base(c, version, previous)
+                    })
                 })
                 .collect();
         }
@@ -281,8 +312,8 @@ impl Outcome {
             .map(|(ch, rec)| PromotionEvent {
                 record: rec.cloned(),
                 ..base(
-                    ch.component.to_string(),
-                    ch.version.to_string(),
+                    ch.component.clone(),
+                    Some(ch.version.clone()),
                     ch.previous.clone(),
                 )
             })
@@ -292,13 +323,14 @@ impl Outcome {
 
 /// Checks `req` against every gate on the repository as it is now; writes nothing
 /// (`--dry-run`). [`execute`] runs the same checks again under the lock.
-pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context) -> Result<Plan> {
+pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Context) -> Result<Plan> {
+    cx.check()?;
     let stage = req.stage().clone();
     let file = stage.file(repo.config());
-    let before_text = match repo.store().read(&file) {
+    let before_text = match repo.read_bytes(&file) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(berth_model::Error::Io(e).into()),
+        Err(e) if e.is_not_found() => String::new(),
+        Err(e) => return Err(berth_model::Error::Store(e).into()),
     };
     let before = read_stage(repo, &stage)?;
     let mut plan = Plan {
@@ -307,6 +339,7 @@ pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context)
         file,
         changes: Vec::new(),
         unchanged: Vec::new(),
+        restored: Vec::new(),
         refusals: Vec::new(),
         notes: Vec::new(),
         before_text,
@@ -333,9 +366,20 @@ pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context)
     };
 
     let mut candidates = Vec::new();
+    let trail = if plan.action == AuditAction::Promote {
+        audit::promoted_by_audit(repo, &stage.domain, &stage.env)?
+    } else {
+        BTreeMap::new()
+    };
     for (c, v) in wanted {
         if before.version_of(&c) == Some(&v) {
             plan.unchanged.push(DomainEntry {
+                name: c,
+                version: v,
+            });
+        } else if trail.get(&c) == Some(&v) {
+            plan.after.set(&c, Some(v.clone()));
+            plan.restored.push(DomainEntry {
                 name: c,
                 version: v,
             });
@@ -373,7 +417,7 @@ pub fn plan(repo: &Repository, health: &dyn Health, req: &Request, cx: &Context)
             version: v,
             stage: &stage,
         };
-        plan.refusals.extend(gates::valid(&cand, health));
+        plan.refusals.extend(gates::valid(&cand, verdict)?);
         let meta = repo.metadata(c, v).ok().map(|m| m.value);
         plan.refusals.extend(gates::allowed(&cand, meta.as_ref()));
         if plan.action == AuditAction::Promote {
@@ -455,6 +499,7 @@ fn whole_stage_candidates(
             match found.as_slice() {
                 [one] => rows.push((*one).clone()),
                 [] => plan.refusals.push(Refusal {
+                    target: None,
                     gate: Gate::PreviousStage,
                     component: name.clone(),
                     version: "-".into(),
@@ -468,6 +513,7 @@ fn whole_stage_candidates(
                     ),
                 }),
                 many => plan.refusals.push(Refusal {
+                    target: None,
                     gate: Gate::Exists,
                     component: name.clone(),
                     version: "-".into(),
@@ -504,6 +550,7 @@ fn rollback_target(
     plan: &mut Plan,
 ) -> Result<Vec<(ComponentPath, Version)>> {
     let refuse = |c: &str, v: &str, message: String, help: String| Refusal {
+        target: ComponentPath::parse(c).ok(),
         gate: Gate::History,
         component: c.to_owned(),
         version: v.to_owned(),
@@ -515,6 +562,7 @@ fn rollback_target(
         Ok(c) => c,
         Err(berth_model::Error::NotFound { hint, .. }) => {
             plan.refusals.push(Refusal {
+                target: None,
                 gate: Gate::Exists,
                 component: component.to_owned(),
                 version: to.unwrap_or("-").to_owned(),
@@ -621,18 +669,22 @@ fn rollback_target(
     )
 }
 
-/// Runs `req`: takes the repository lock, checks every gate on what is on disk now, and
-/// when none refuses writes one audit record per change and then the domain file. A
-/// refused request writes nothing; a request with nothing to change writes nothing.
+/// Runs `req`: takes the repository lock, finishes what a killed writer left (the
+/// journal), checks every gate on what is on disk now, and when none refuses writes one
+/// audit record per change and then the domain file. The writes are journaled first, so a
+/// crash at any moment is finished by the next writer: records and domain file always
+/// agree, all or nothing for a whole-stage promotion. A refused request writes nothing; a
+/// request with nothing to change writes nothing.
 pub fn execute(
     repo: &Repository,
-    health: &dyn Health,
+    verdict: &dyn Verdict,
     req: &Request,
     cx: &Context,
 ) -> Result<Outcome> {
-    let _lock = repo.lock()?;
-    let plan = plan(repo, health, req, cx)?;
-    if plan.is_refused() || plan.changes.is_empty() {
+    let lock = repo.lock()?;
+    berth_index::recover(repo, &lock, verdict)?;
+    let plan = plan(repo, verdict, req, cx)?;
+    if plan.is_refused() || (plan.changes.is_empty() && plan.restored.is_empty()) {
         return Ok(Outcome {
             plan,
             records: Vec::new(),
@@ -640,14 +692,27 @@ pub fn execute(
         });
     }
     let mut head = ChainHead::read(repo, &plan.stage)?;
-    let mut records = Vec::new();
-    // Records first: a crash between the two leaves a record whose change is missing
-    // from the domain file (reported, and re-running the promotion completes it), never
-    // a changed domain file without its record.
+    let mut writes = Vec::new();
     for record in plan.records(cx) {
-        records.push(head.append(repo, &plan.stage, record)?);
+        writes.push(head.next(repo, &plan.stage, record)?);
     }
-    repo.write_yaml(&plan.file, &plan.after)?;
+    let records = writes.iter().map(|w| w.path.clone()).collect();
+    writes.push(PlannedWrite {
+        path: plan.file.clone(),
+        text: plan.after_text()?,
+        create_new: false,
+    });
+    // Checked before the first change: a refusal leaves the tree as it was.
+    for w in &writes {
+        repo.store()
+            .check_writable(&w.path)
+            .map_err(berth_model::Error::from)?;
+    }
+    let pending = repo.journal_begin(&lock, &Intent::Writes { writes })?;
+    if let Intent::Writes { writes } = &pending.intent {
+        repo.apply_writes(&lock, writes)?;
+    }
+    repo.journal_done(&lock, &pending)?;
     Ok(Outcome {
         plan,
         records,

@@ -60,7 +60,7 @@ impl PromotionTag {
     /// metadata lists (the only one, or the only one whose ladder holds the environment).
     pub fn stage(&self, repo: &Repository, domain: Option<&str>) -> Result<Stage> {
         if let Some(d) = domain {
-            return Stage::new(repo.config(), d, Some(&self.env));
+            return Ok(Stage::new(repo.config(), d, Some(&self.env))?);
         }
         let meta = repo.metadata(&self.component, &self.version)?;
         let listed: Vec<String> = meta.value.domain_names().map(ToString::to_string).collect();
@@ -79,7 +79,7 @@ impl PromotionTag {
                 .collect()
         };
         match fitting.as_slice() {
-            [one] => Stage::new(repo.config(), one, Some(&self.env)),
+            [one] => Ok(Stage::new(repo.config(), one, Some(&self.env))?),
             _ => Err(PromoteError::AmbiguousDomain {
                 component: self.component.to_string(),
                 version: self.version.to_string(),

@@ -6,8 +6,8 @@ use berth_model::{ComponentPath, DomainEntry, DomainName, EnvName, Repository, V
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
-use crate::stage::{Stage, read_stage};
 use crate::{PromoteError, Result};
+use berth_model::stage::{Stage, read_stage};
 
 /// What a stage runs: what its deploy job must deploy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

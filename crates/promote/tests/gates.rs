@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use berth_model::{ComponentPath, Repository, Timestamp, Version};
 use berth_promote::{
-    BasicHealth, ChainProblem, Context, Gate, Health, Outcome, Request, Stage, execute, plan,
-    promoted_by_audit, verify_chain,
+    ChainProblem, Context, Gate, Outcome, Request, Stage, execute, plan, promoted_by_audit,
+    verify_chain,
 };
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -78,7 +78,7 @@ fn cx(actor: &str, approvals: &[&str]) -> Context {
 fn promote(f: &Fixture, c: &str, v: &str, d: &str, e: &str, cx: &Context) -> Outcome {
     let repo = f.repo();
     let req = Request::one(stage(&repo, d, e), c, v);
-    execute(&repo, &BasicHealth::new(&repo), &req, cx).expect("no I/O error")
+    execute(&repo, &berth_validate::Checker::builtin(&repo), &req, cx).expect("no I/O error")
 }
 
 fn landed(o: &Outcome) {
@@ -184,9 +184,22 @@ fn a_promotion_writes_the_domain_file_and_a_chained_record() {
     );
     let events = o.events(&approved);
     assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert!(e.landed());
     assert_eq!(
-        events[0].summary(),
-        "✅ cloud/prod: cloud/dmp/ms-ingestion 1.0.2 by ci-bot (approved by priya.k)"
+        (
+            e.component.as_str(),
+            e.version.as_ref().map(ToString::to_string).as_deref()
+        ),
+        ("cloud/dmp/ms-ingestion", Some("1.0.2"))
+    );
+    assert_eq!(
+        (e.domain.as_str(), e.environment.as_str()),
+        ("cloud", "prod")
+    );
+    assert_eq!(
+        (e.actor.as_str(), e.approvals.as_slice()),
+        ("ci-bot", &["priya.k".to_owned()][..])
     );
     let repo = f.repo();
     for (d, e) in [("cloud", "staging"), ("cloud", "prod")] {
@@ -250,19 +263,22 @@ fn gate_exists() {
 fn gate_valid() {
     let f = fixture();
     let repo = f.repo();
-    let sick = |c: &ComponentPath, v: &Version| -> Vec<String> {
+    let sick = |c: &ComponentPath, v: &Version| -> Vec<berth_model::Finding> {
         if c.name() == "common-utils" && v.to_string() == "1.3.0" {
-            vec!["manifest/digest-mismatch: the .deb changed".to_owned()]
+            vec![berth_model::Finding::new(
+                "manifest/digest-mismatch",
+                "components/core/platform/common-utils/versions/1.3.0/deb/manifest.yaml",
+                "the .deb changed",
+            )]
         } else {
             Vec::new()
         }
     };
-    let health: &dyn Health = &sick;
     let req = Request::one(stage(&repo, "cloud", "staging"), "common-utils", "1.3.0");
-    let o = execute(&repo, health, &req, &cx("ci-bot", &[])).expect("runs");
+    let o = execute(&repo, &sick, &req, &cx("ci-bot", &[])).expect("runs");
     let msg = refused_by(&o, Gate::Valid);
     assert!(
-        msg.contains("1 error finding(s): manifest/digest-mismatch"),
+        msg.contains("1 error finding(s): [manifest/digest-mismatch]"),
         "{msg}"
     );
     // The passing case: the same version with a clean bill of health.
@@ -597,7 +613,13 @@ fn dry_run_plans_and_shows_a_diff() {
     staging_ready(&f);
     let repo = f.repo();
     let req = Request::one(stage(&repo, "cloud", "staging"), "ms-ingestion", "1.0.3");
-    let p = plan(&repo, &BasicHealth::new(&repo), &req, &cx("ci-bot", &[])).expect("plans");
+    let p = plan(
+        &repo,
+        &berth_validate::Checker::builtin(&repo),
+        &req,
+        &cx("ci-bot", &[]),
+    )
+    .expect("plans");
     assert!(!p.is_refused());
     insta::assert_snapshot!("dry_run_diff", p.diff().expect("diff"));
     assert_eq!(
@@ -620,7 +642,7 @@ fn whole_stage_promotion_is_all_or_nothing() {
     // priya.k approves ms-ingestion; nobody approves common-utils: nothing lands.
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &req,
         &cx("ci-bot", &["priya.k"]),
     )
@@ -633,7 +655,7 @@ fn whole_stage_promotion_is_all_or_nothing() {
     // Both approvers: both land, one record each, chained.
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &req,
         &cx("ci-bot", &["priya.k", "lars.n"]),
     )
@@ -650,7 +672,7 @@ fn whole_stage_promotion_is_all_or_nothing() {
     let req = Request::whole_stage(staging, prod, vec!["ms-export".into()]);
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &req,
         &cx("ci-bot", &["priya.k"]),
     )
@@ -679,7 +701,7 @@ fn rollback_goes_back_and_is_recorded() {
     let s = stage(&repo, "cloud", "staging");
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &Request::rollback(s.clone(), "ms-ingestion", None),
         &bot,
     )
@@ -701,7 +723,7 @@ fn rollback_goes_back_and_is_recorded() {
     // --to a version it ran earlier works; one it never ran is refused.
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &Request::rollback(s.clone(), "ms-ingestion", Some("1.0.3".into())),
         &bot,
     )
@@ -709,7 +731,7 @@ fn rollback_goes_back_and_is_recorded() {
     landed(&o);
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &Request::rollback(s.clone(), "common-utils", Some("1.2.0".into())),
         &bot,
     )
@@ -722,7 +744,7 @@ fn rollback_goes_back_and_is_recorded() {
     // The first version a stage ran has nothing before it.
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &Request::rollback(s.clone(), "common-utils", None),
         &bot,
     )
@@ -735,7 +757,7 @@ fn rollback_goes_back_and_is_recorded() {
     // A component the stage does not run.
     let o = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &berth_validate::Checker::builtin(&repo),
         &Request::rollback(s, "ms-export", None),
         &bot,
     )
@@ -757,9 +779,13 @@ fn rollback_is_refused_when_the_version_no_longer_validates() {
         &bot,
     ));
     let repo = f.repo();
-    let broken = |c: &ComponentPath, v: &Version| -> Vec<String> {
+    let broken = |c: &ComponentPath, v: &Version| -> Vec<berth_model::Finding> {
         if c.name() == "ms-ingestion" && v.to_string() == "1.0.2" {
-            vec!["manifest/file-changed: image.tar changed".to_owned()]
+            vec![berth_model::Finding::new(
+                "manifest/file-changed",
+                "docker/manifest.yaml",
+                "image.tar changed",
+            )]
         } else {
             Vec::new()
         }
@@ -945,9 +971,11 @@ fn events_for_refusals_name_the_gate() {
     let events = o.events(&bot);
     assert_eq!(events.len(), 1);
     assert!(!events[0].landed());
+    let r = events[0].refused.as_ref().expect("refused");
+    assert_eq!(events[0].component.as_str(), "cloud/dmp/ms-ingestion");
     assert_eq!(
-        events[0].summary(),
-        "⛔ cloud/staging: cloud/dmp/ms-ingestion 1.0.2 refused by gate dependencies: after the change, cloud/dmp/ms-ingestion 1.0.2 needs `common-utils >=1.2.0`: cloud/staging does not run core/platform/common-utils"
+        r.message,
+        "after the change, cloud/dmp/ms-ingestion 1.0.2 needs `common-utils >=1.2.0`: cloud/staging does not run core/platform/common-utils"
     );
     let json = serde_json::to_value(&events[0]).expect("serializes");
     assert_eq!(json["refused"]["gate"], "dependencies");

@@ -20,7 +20,7 @@ use berth_model::{
     Checked, ComponentPath, DebFields, DomainEntry, DomainIndex, DomainName, EnvName, FileEntry,
     Format, Layout, Manifest, Repository, Version,
 };
-use berth_publish::Stage;
+use berth_publish::Contents;
 use berth_publish::apt::{AptCache, AptOptions};
 use camino::Utf8PathBuf;
 
@@ -56,16 +56,18 @@ fn main() {
     let plus_one = DomainIndex {
         components: entries.clone(),
     };
-    repo.write_yaml(&file, &plus_one).expect("write");
+    let lock = repo.lock().expect("lock");
+    repo.write_yaml(&lock, &file, &plus_one).expect("write");
     std::fs::copy(root.join(&file), work.join("domain-plus-one.yaml")).expect("copy");
     let base = DomainIndex {
         components: entries[..count].to_vec(),
     };
-    repo.write_yaml(&file, &base).expect("write");
+    repo.write_yaml(&lock, &file, &base).expect("write");
+    drop(lock);
     std::fs::copy(root.join(&file), work.join("domain-base.yaml")).expect("copy");
 
-    let stage = Stage::load(&repo, &d, &e).expect("stage");
-    let stage1 = Stage::from_entries(d.clone(), e.clone(), entries.clone());
+    let stage = Contents::load(&repo, &d, &e).expect("stage");
+    let stage1 = Contents::from_entries(d.clone(), e.clone(), entries.clone());
     let opts = AptOptions::new("bench");
 
     let mut cache = AptCache::default();
@@ -197,7 +199,8 @@ fn add_component(repo: &Repository, i: usize, deb: &camino::Utf8Path) -> DomainE
             sha256: Checked::Valid(info.file.sha256),
         }],
     };
-    repo.write_yaml(&Layout::manifest_path(&c, &v, &f), &manifest)
+    let lock = repo.lock().expect("lock");
+    repo.write_yaml(&lock, &Layout::manifest_path(&c, &v, &f), &manifest)
         .expect("manifest");
     DomainEntry {
         name: c,

@@ -47,7 +47,7 @@ use crate::deb822;
 use crate::fsutil::{self, Placed};
 use crate::sign::SigningKey;
 use crate::xzcat;
-use crate::{PublishError, Result, Stage};
+use crate::{Contents, PublishError, Result};
 
 /// The cache file in the output directory.
 pub const CACHE_FILE: &str = ".berth-publish-cache.json";
@@ -127,7 +127,7 @@ pub struct CachedManifest {
     /// The manifest's size.
     pub len: u64,
     /// Its modification time, nanoseconds since the epoch.
-    pub mtime_ns: i128,
+    pub mtime_ns: i64,
     /// `(path in the format directory, size, sha256 hex)` of every deb it lists.
     pub debs: Vec<(String, u64, String)>,
 }
@@ -249,7 +249,7 @@ pub struct PoolFile {
     /// Path relative to the output directory (`pool/main/h/hello/hello_1.0-1_amd64.deb`),
     /// as in the stanza's `Filename`.
     pub filename: String,
-    /// The deb in the repository.
+    /// The deb, relative to the repository root.
     pub source: Utf8PathBuf,
     /// Its size.
     pub size: u64,
@@ -289,7 +289,7 @@ pub struct AptIndex {
 /// to it, and entries the stage no longer runs are dropped from it.
 pub fn apt_index(
     repo: &Repository,
-    stage: &Stage,
+    stage: &Contents,
     cache: &mut AptCache,
     opts: &AptOptions,
 ) -> Result<AptIndex> {
@@ -305,7 +305,7 @@ pub fn apt_index(
         key: String,
         manifest: Utf8PathBuf,
         dir: Utf8PathBuf,
-        stamp: (u64, i128),
+        stamp: (u64, i64),
         debs: Vec<(String, u64, String)>,
         fresh: bool,
     }
@@ -315,13 +315,30 @@ pub fn apt_index(
         let key = format!("{} {}", e.name, e.version);
         let rel = Layout::manifest_path(&e.name, &e.version, &deb);
         let manifest = repo.path(&rel);
-        let stamp = std::fs::metadata(&manifest).ok().map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            (
-                m.len(),
-                i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-            )
-        });
+        let stamp = match repo.store().stat(&rel) {
+            Ok(Some(m)) if m.kind == berth_model::store::EntryKind::File => {
+                Some((m.size, m.mtime_ns))
+            }
+            Ok(Some(_)) => {
+                // A link or a special file where the manifest belongs: never followed, never
+                // read; reading it through the store says which.
+                let e = repo
+                    .read_bytes(&rel)
+                    .err()
+                    .map_or_else(|| std::io::Error::other("not a regular file"), Into::into);
+                return Err(PublishError::Io {
+                    path: manifest,
+                    source: e,
+                });
+            }
+            Ok(None) => None,
+            Err(e) => {
+                return Err(PublishError::Io {
+                    path: manifest,
+                    source: e.into(),
+                });
+            }
+        };
         let Some(stamp) = stamp else {
             if !repo
                 .store()
@@ -334,7 +351,7 @@ pub fn apt_index(
             }
             return Ok(None); // this version ships no deb
         };
-        let dir = repo.path(&Layout::format_dir(&e.name, &e.version, &deb));
+        let dir = Layout::format_dir(&e.name, &e.version, &deb);
         let cached = cache
             .manifests
             .get(&key)
@@ -414,7 +431,7 @@ pub fn apt_index(
     }
     let debs_read = todo.len();
     let described = parallel_map(&todo, |f| {
-        describe(f.source.as_path(), &f.manifest, f.size, f.sha256)
+        describe(repo, f.source.as_path(), &f.manifest, f.size, f.sha256)
     });
     for (f, d) in todo.iter().zip(described) {
         cache.debs.insert(f.sha256.hex(), d?);
@@ -535,12 +552,18 @@ fn cut_after(package: &str) -> bool {
 
 /// Reads a deb's control paragraph and makes its stanza.
 fn describe(
-    source: &Utf8Path,
+    repo: &Repository,
+    rel: &Utf8Path,
     manifest: &Utf8Path,
     size: u64,
     sha256: Sha256Digest,
 ) -> Result<CachedDeb> {
-    let info = berth_formats::inspect_deb(source, None)?;
+    let source = &repo.path(rel);
+    let (file, _) = repo
+        .store()
+        .open(rel)
+        .map_err(berth_formats::FormatError::from)?;
+    let info = berth_formats::inspect_deb_from(source, file, None)?;
     if info.file.sha256 != sha256 {
         return Err(PublishError::DigestMismatch {
             path: source.to_owned(),
@@ -690,7 +713,7 @@ fn release_date() -> jiff::Timestamp {
 
 fn release_text(
     opts: &AptOptions,
-    stage: &Stage,
+    stage: &Contents,
     architectures: &[String],
     date: jiff::Timestamp,
     files: &[IndexFile],
@@ -770,7 +793,7 @@ pub struct AptReport {
 /// directory wait for each other.
 pub fn publish(
     repo: &Repository,
-    stage: &Stage,
+    stage: &Contents,
     out: Utf8PathBuf,
     opts: &AptOptions,
 ) -> Result<AptReport> {
@@ -817,7 +840,7 @@ pub fn publish(
         if known {
             Ok(Placed::Kept)
         } else {
-            fsutil::link_or_copy(&p.source, &dst)
+            fsutil::link_or_copy(repo.store(), &p.source, &dst)
         }
     });
     for how in placed {

@@ -4,6 +4,8 @@ use std::io;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use berth_model::Store;
+
 use crate::{PublishError, Result};
 
 /// A fresh name beside `path` (same directory, so a rename is atomic).
@@ -23,36 +25,61 @@ pub(crate) enum Placed {
     Copied,
 }
 
-/// Puts `src` at `dst` (replacing it atomically): a hard link when possible, else a copy
-/// into a temporary name and a rename. `dst`'s parent is created.
-pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
+/// Puts the repository file `src` (relative to the root of `store`, read without following
+/// links) at `dst` (replacing it atomically): a hard link when possible, else a copy into a
+/// temporary name and a rename. `dst`'s parent is created.
+pub(crate) fn link_or_copy(store: &dyn Store, src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
+    let shown = || {
+        store
+            .local_root()
+            .map_or_else(|| src.to_owned(), |r| r.join(src))
+    };
     // Nothing there yet (the common case): a link appears whole, no temporary name needed.
-    let mut linked = std::fs::hard_link(src, dst);
+    let mut linked = store.link_out(src, dst);
     if linked
         .as_ref()
         .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+        && dst.parent().is_some_and(|p| !p.exists())
     {
         let parent = dst.parent().unwrap_or(Utf8Path::new("."));
         fs_err::create_dir_all(parent).map_err(PublishError::io(parent))?;
-        linked = std::fs::hard_link(src, dst);
+        linked = store.link_out(src, dst);
     }
     match linked {
         Ok(()) => return Ok(Placed::Linked),
-        Err(e)
-            if e.kind() == io::ErrorKind::AlreadyExists
-                && berth_model::store::same_file(src, dst) =>
-        {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && same_as(store, src, dst) => {
             return Ok(Placed::Kept);
+        }
+        // A link on the path, not a regular file: never published.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::PermissionDenied | io::ErrorKind::InvalidInput
+            ) =>
+        {
+            return Err(PublishError::Io {
+                path: shown(),
+                source: e,
+            });
         }
         Err(_) => {}
     }
     let tmp = temp_beside(dst, "place");
-    let how = match std::fs::hard_link(src, &tmp) {
+    let how = match store.link_out(src, &tmp) {
         Ok(()) => Placed::Linked,
         Err(_) => {
-            std::fs::copy(src, &tmp).map_err(|e| PublishError::Io {
-                path: src.to_owned(),
-                source: io::Error::new(e.kind(), format!("copying to {tmp}: {e}")),
+            let (mut from, _) = store.open(src).map_err(|e| PublishError::Io {
+                path: shown(),
+                source: e.into(),
+            })?;
+            let copied = fs_err::File::create_new(&tmp)
+                .and_then(|mut to| io::copy(&mut from, &mut to).map(drop));
+            copied.map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                PublishError::Io {
+                    path: shown(),
+                    source: io::Error::new(e.kind(), format!("copying to {tmp}: {e}")),
+                }
             })?;
             Placed::Copied
         }
@@ -65,6 +92,15 @@ pub(crate) fn link_or_copy(src: &Utf8Path, dst: &Utf8Path) -> Result<Placed> {
         }
     })?;
     Ok(how)
+}
+
+/// True when `dst` is the repository file `src` (the same inode).
+fn same_as(store: &dyn Store, src: &Utf8Path, dst: &Utf8Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (store.stat(src), std::fs::symlink_metadata(dst)) {
+        (Ok(Some(a)), Ok(b)) => a.ino == b.ino() && a.dev == b.dev(),
+        _ => false,
+    }
 }
 
 /// Replaces `path` by a file holding `data`: written under a temporary name beside it,

@@ -18,7 +18,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil;
-use crate::{PublishError, Result, Stage};
+use crate::{Contents, PublishError, Result};
 
 /// The state file in the output directory.
 pub const STATE_FILE: &str = ".berth-publish-generic.json";
@@ -52,7 +52,7 @@ pub struct GenericReport {
 }
 
 /// Publishes the stage's generic files into `out`.
-pub fn publish(repo: &Repository, stage: &Stage, out: Utf8PathBuf) -> Result<GenericReport> {
+pub fn publish(repo: &Repository, stage: &Contents, out: Utf8PathBuf) -> Result<GenericReport> {
     fs_err::create_dir_all(&out).map_err(PublishError::io(&out))?;
     let _lock = crate::apt::lock_dir(&out)?;
     let state_path = out.join(STATE_FILE);
@@ -107,7 +107,7 @@ pub fn publish(repo: &Repository, stage: &Stage, out: Utf8PathBuf) -> Result<Gen
             let tmp = fsutil::temp_beside(&dir, "version-new");
             let built = (|| -> Result<()> {
                 for f in &art.manifest.files {
-                    fsutil::link_or_copy(&art.dir.join(&f.path), &tmp.join(&f.path))?;
+                    fsutil::link_or_copy(repo.store(), &art.dir.join(&f.path), &tmp.join(&f.path))?;
                 }
                 fsutil::write_new(&tmp.join(SUMS_FILE), sums.as_bytes())
             })();

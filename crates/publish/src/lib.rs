@@ -18,7 +18,7 @@
 //! use berth_model::{DomainName, EnvName, Repository};
 //! # fn main() -> Result<(), berth_publish::PublishError> {
 //! let repo = Repository::open("examples/repo")?;
-//! let stage = berth_publish::Stage::load(
+//! let stage = berth_publish::Contents::load(
 //!     &repo,
 //!     &DomainName::parse("cloud")?,
 //!     &EnvName::parse("staging")?,
@@ -51,53 +51,43 @@ mod xzcat;
 pub use error::PublishError;
 
 use berth_model::{
-    ComponentPath, DomainEntry, DomainName, EnvName, Format, Layout, Manifest, Repository, Version,
+    ComponentPath, DomainEntry, DomainName, EnvName, Format, Layout, Manifest, Repository, Stage,
+    Version,
 };
 use camino::Utf8PathBuf;
 
 /// Shorthand for this crate's results.
 pub type Result<T, E = PublishError> = std::result::Result<T, E>;
 
-/// What one stage of a domain runs: the rows of its domain file.
+/// What one stage of a domain runs: the stage (berth's one [`Stage`]) and the rows of its
+/// domain file. Dereferences to the stage (`contents.domain`, `contents.env`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stage {
-    /// The domain (`cloud`).
-    pub domain: DomainName,
-    /// The rung of its ladder (`staging`).
-    pub env: EnvName,
+pub struct Contents {
+    /// The stage.
+    pub stage: Stage,
     /// One version per component, sorted by component.
     pub entries: Vec<DomainEntry>,
 }
 
-impl Stage {
+impl std::ops::Deref for Contents {
+    type Target = Stage;
+    fn deref(&self) -> &Stage {
+        &self.stage
+    }
+}
+
+impl Contents {
     /// Reads the domain file of `domain` / `env`. The domain must be configured in
     /// berth.toml and `env` on its ladder; the file must exist (a stage nothing was ever
     /// promoted into has nothing to publish, and saying so beats publishing emptiness).
-    pub fn load(repo: &Repository, domain: &DomainName, env: &EnvName) -> Result<Stage> {
-        let config = repo.config();
-        let Some(dc) = config.domain(domain) else {
-            let known: Vec<&str> = config.domains.keys().map(DomainName::as_str).collect();
-            return Err(PublishError::UnknownStage {
-                detail: format!(
-                    "domain `{domain}` is not in berth.toml; configured: {}",
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            });
-        };
-        if !dc.ladder.contains(env) {
-            let ladder: Vec<&str> = dc.ladder.iter().map(EnvName::as_str).collect();
-            return Err(PublishError::UnknownStage {
-                detail: format!(
-                    "environment `{env}` is not on the ladder of domain `{domain}` ({})",
-                    ladder.join(" -> ")
-                ),
-            });
-        }
-        let file = Layout::domain_file(config, domain, Some(env));
+    pub fn load(repo: &Repository, domain: &DomainName, env: &EnvName) -> Result<Contents> {
+        let stage =
+            Stage::new(repo.config(), domain.as_str(), Some(env.as_str())).map_err(|e| {
+                PublishError::UnknownStage {
+                    detail: e.to_string(),
+                }
+            })?;
+        let file = stage.file(repo.config());
         let Some(loaded) = repo.domain_index(domain, env)? else {
             return Err(PublishError::NoDomainFile {
                 file: repo.path(&file),
@@ -105,19 +95,14 @@ impl Stage {
         };
         let mut entries = loaded.value.components;
         entries.sort();
-        Ok(Stage {
-            domain: domain.clone(),
-            env: env.clone(),
-            entries,
-        })
+        Ok(Contents { stage, entries })
     }
 
-    /// A stage from rows given directly (embedding code, benchmarks).
+    /// A stage's contents given directly (embedding code, benchmarks).
     pub fn from_entries(domain: DomainName, env: EnvName, mut entries: Vec<DomainEntry>) -> Self {
         entries.sort();
-        Stage {
-            domain,
-            env,
+        Contents {
+            stage: Stage { domain, env },
             entries,
         }
     }
@@ -133,7 +118,7 @@ impl Stage {
 pub(crate) struct Artifact {
     pub component: ComponentPath,
     pub version: Version,
-    /// The format directory, absolute.
+    /// The format directory, relative to the repository root (read through its store).
     pub dir: Utf8PathBuf,
     /// Its `manifest.yaml`, absolute (for messages).
     pub manifest_path: Utf8PathBuf,
@@ -144,7 +129,7 @@ pub(crate) struct Artifact {
 /// are skipped (a stage may run images and packages side by side).
 pub(crate) fn artifacts(
     repo: &Repository,
-    stage: &Stage,
+    stage: &Contents,
     format: &Format,
 ) -> Result<Vec<Artifact>> {
     let mut out = Vec::new();
@@ -166,7 +151,7 @@ pub(crate) fn artifacts(
         out.push(Artifact {
             component: e.name.clone(),
             version: e.version.clone(),
-            dir: repo.path(&dir_rel),
+            dir: dir_rel,
             manifest_path: repo.path(&manifest_rel),
             manifest: loaded.value,
         });

@@ -29,7 +29,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
-use crate::{Artifact, PublishError, Result, Stage, fsutil};
+use crate::{Artifact, Contents, PublishError, Result, fsutil};
 
 /// The annotation naming an image in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -145,7 +145,7 @@ struct Cache {
 }
 
 /// Publishes the stage's images into the OCI layout `out`.
-pub fn publish_layout(repo: &Repository, stage: &Stage, out: Utf8PathBuf) -> Result<OciReport> {
+pub fn publish_layout(repo: &Repository, stage: &Contents, out: Utf8PathBuf) -> Result<OciReport> {
     fs_err::create_dir_all(out.join("blobs/sha256")).map_err(PublishError::io(&out))?;
     let _lock = crate::apt::lock_dir(&out)?;
     let cache_path = out.join(CACHE_FILE);
@@ -180,8 +180,8 @@ pub fn publish_layout(repo: &Repository, stage: &Stage, out: Utf8PathBuf) -> Res
             Some(c) => c,
             None => {
                 report.archives_read += 1;
-                let imported = layout.import_archive(&archive)?;
-                check_digest(&art, &archive, &imported)?;
+                let imported = layout.import_archive(repo, &archive)?;
+                check_digest(&art, &repo.path(&archive), &imported)?;
                 (imported.top, imported.converted)
             }
         };
@@ -379,8 +379,12 @@ impl LayoutDir {
 
     /// Streams an image archive (docker-save or OCI, plain or gzip) into blobs and
     /// returns the image's top descriptor.
-    fn import_archive(&self, archive: &Utf8Path) -> Result<Imported> {
-        let file = fs_err::File::open(archive).map_err(PublishError::io(archive))?;
+    fn import_archive(&self, repo: &Repository, rel: &Utf8Path) -> Result<Imported> {
+        let archive = &repo.path(rel);
+        let (file, _) = repo.store().open(rel).map_err(|e| PublishError::Io {
+            path: archive.clone(),
+            source: e.into(),
+        })?;
         let mut buffered = BufReader::with_capacity(1 << 16, file);
         let gzip = buffered
             .fill_buf()

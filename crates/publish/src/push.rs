@@ -19,7 +19,7 @@ use berth_model::Repository;
 use serde::Serialize;
 
 use crate::oci::{Descriptor, LayoutDir, PublishedImage};
-use crate::{PublishError, Result, Stage};
+use crate::{Contents, PublishError, Result};
 
 /// User name for the registry.
 pub const USER_ENV: &str = "BERTH_REGISTRY_USER";
@@ -81,7 +81,7 @@ pub struct PushReport {
 
 /// Pushes the stage's images to a registry: builds a temporary OCI layout with
 /// [`crate::oci::publish_layout`], then pushes from it.
-pub fn push(repo: &Repository, stage: &Stage, opts: &PushOptions) -> Result<PushReport> {
+pub fn push(repo: &Repository, stage: &Contents, opts: &PushOptions) -> Result<PushReport> {
     let tmp = tempfile::Builder::new()
         .prefix("berth-push-")
         .tempdir()

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use berth_index::{DepEdge, DepProblem, DepStatus, Resolution, Resolver};
 use berth_model::{
     AuditRecord, Checked, ComponentPath, DomainName, EnvName, Format, Manifest, Metadata, Owner,
-    Repository, Severity, Version,
+    Repository, Severity, Stage, Version,
 };
-use berth_promote::{LogFilter, Stage, StageDiff};
+use berth_promote::{LogFilter, StageDiff};
 use berth_validate::{Diagnostic, Options, Registry};
 use camino::Utf8PathBuf;
 use rayon::prelude::*;

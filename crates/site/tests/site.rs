@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use berth_model::{Repository, Timestamp};
-use berth_promote::{BasicHealth, Context, Request, Stage, execute};
+use berth_model::{Repository, Stage, Timestamp};
+use berth_promote::{Context, Request, execute};
 use berth_site::{Options, Site, build, render};
+use berth_validate::Checker;
 use camino::{Utf8Path, Utf8PathBuf};
 
 struct Fixture {
@@ -65,7 +66,7 @@ fn promote(
     cx.reason = reason.map(str::to_owned);
     let out = execute(
         repo,
-        &BasicHealth::new(repo),
+        &Checker::builtin(repo),
         &Request::one(stage, c, v),
         &cx,
     )
@@ -143,7 +144,7 @@ fn toured() -> Fixture {
     cx.reason = Some("error rate up".into());
     let out = execute(
         &repo,
-        &BasicHealth::new(&repo),
+        &Checker::builtin(&repo),
         &Request::rollback(prod, "ms-ingestion", None),
         &cx,
     )

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use berth_model::store::Meta;
 use berth_model::{Arch, Format, Repository, Sha256Digest, Timestamp};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
@@ -73,8 +74,8 @@ struct CacheFile {
     entries: BTreeMap<String, Cached>,
 }
 
-const CACHE_VERSION: u32 = 1;
-const CACHE_FILE: &str = "validate-hashes-v1.json";
+const CACHE_VERSION: u32 = 2;
+const CACHE_FILE: &str = "validate-hashes-v2.json";
 
 /// The hash cache (see the module docs). `Sync`: shared by the parallel readers.
 #[derive(Debug)]
@@ -134,6 +135,12 @@ impl HashCache {
     /// Writes the cache back, dropping entries of `root` that this run did not see.
     /// Best effort: a cache that cannot be written is not an error.
     pub fn save(&self, root: &Utf8Path) {
+        self.save_pruning(root, true);
+    }
+
+    /// [`HashCache::save`]; with `prune` false, entries this run did not see are kept (a run
+    /// that took some versions from the per-version cache did not look at their files).
+    pub fn save_pruning(&self, root: &Utf8Path, prune: bool) {
         let Some(file) = &self.file else { return };
         let root = std::fs::canonicalize(root)
             .map(|p| p.display().to_string())
@@ -141,7 +148,7 @@ impl HashCache {
         let used = lock(&self.used);
         let entries: BTreeMap<String, Cached> = lock(&self.entries)
             .iter()
-            .filter(|(k, _)| !k.starts_with(&root) || used.contains(*k))
+            .filter(|(k, _)| !prune || !k.starts_with(&root) || used.contains(*k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let data = CacheFile {
@@ -178,80 +185,44 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The cache key of a file: canonical path, size, mtime and inode.
-fn key_of(abs: &Utf8Path) -> Option<String> {
-    let canon = std::fs::canonicalize(abs).ok()?;
-    let meta = std::fs::metadata(&canon).ok()?;
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let ino = 0u64;
-    Some(format!(
-        "{}|{}|{}|{}",
-        canon.display(),
-        meta.len(),
-        mtime,
-        ino
-    ))
+/// The cache key of a file: the repository root, its path, and its change key (size,
+/// mtime, ctime, inode, device): any write to the file, or another file in its place,
+/// misses.
+fn key_of(root: &str, rel: &Utf8Path, meta: &Meta) -> String {
+    format!("{root}/{rel}|{}", meta.change_key())
 }
 
-/// Reads every file of a format directory again (through the cache).
+/// Reads every file of a format directory again (through the cache), opening each through
+/// the repository's store: no symbolic link is followed, only regular files are read.
 pub fn read_facts(cache: &HashCache, repo: &Repository, f: &FormatEntry) -> ArtifactFacts {
     let mut facts = ArtifactFacts::default();
+    let root = repo
+        .store()
+        .local_root()
+        .and_then(|r| std::fs::canonicalize(r).ok())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     for name in &f.files {
-        let abs = repo.path(&f.dir.join(name));
-        let key = key_of(&abs);
-        let cached = key.as_deref().and_then(|k| cache.get(k));
+        let rel = f.dir.join(name);
         let is_image = f.format.as_str() == Format::DOCKER && name == "image.tar";
         let is_deb = f.format.as_str() == Format::DEB && name.ends_with(".deb");
-        let result: Result<Cached, String> = match cached {
-            Some(c) if (!is_image || c.image.is_some()) && (!is_deb || c.deb.is_some()) => Ok(c),
-            _ => {
-                let read = if is_image {
-                    berth_formats::inspect_image(&abs, None).map(|i| Cached {
-                        file: FileFact {
-                            size: i.file.size,
-                            sha256: i.file.sha256,
-                        },
-                        image: Some(ImageFacts {
-                            digest: i.digest,
-                            image_id: i.image_id,
-                            archs: i.platforms.iter().map(|p| p.architecture.clone()).collect(),
-                            created: i.created,
-                        }),
-                        deb: None,
-                    })
-                } else if is_deb {
-                    berth_formats::inspect_deb(&abs, None).map(|d| Cached {
-                        file: FileFact {
-                            size: d.file.size,
-                            sha256: d.file.sha256,
-                        },
-                        image: None,
-                        deb: Some(DebFacts {
-                            architecture: d.architecture,
-                        }),
-                    })
-                } else {
-                    berth_formats::hash_file(&abs, None).map(|d| Cached {
-                        file: FileFact {
-                            size: d.size,
-                            sha256: d.sha256,
-                        },
-                        image: None,
-                        deb: None,
-                    })
-                };
-                let read = read.map_err(|e| e.to_string());
-                if let (Ok(c), Some(k)) = (&read, &key) {
-                    cache.put(k.clone(), c.clone());
+        let result: Result<Cached, String> = match repo.store().open(&rel) {
+            Err(e) => Err(e.to_string()),
+            Ok((file, meta)) => {
+                let key = key_of(&root, &rel, &meta);
+                match cache.get(&key) {
+                    Some(c) if (!is_image || c.image.is_some()) && (!is_deb || c.deb.is_some()) => {
+                        Ok(c)
+                    }
+                    _ => {
+                        let read =
+                            read_one(&rel, file, is_image, is_deb).map_err(|e| e.to_string());
+                        if let Ok(c) = &read {
+                            cache.put(key, c.clone());
+                        }
+                        read
+                    }
                 }
-                read
             }
         };
         match result {
@@ -276,6 +247,55 @@ pub fn read_facts(cache: &HashCache, repo: &Repository, f: &FormatEntry) -> Arti
         }
     }
     facts
+}
+
+/// Reads one artifact from its opened file.
+fn read_one(
+    rel: &Utf8Path,
+    file: std::fs::File,
+    is_image: bool,
+    is_deb: bool,
+) -> Result<Cached, berth_formats::FormatError> {
+    if is_image {
+        berth_formats::inspect_image_from(rel, file, None).map(|i| Cached {
+            file: FileFact {
+                size: i.file.size,
+                sha256: i.file.sha256,
+            },
+            image: Some(ImageFacts {
+                digest: i.digest,
+                image_id: i.image_id,
+                archs: i.platforms.iter().map(|p| p.architecture.clone()).collect(),
+                created: i.created,
+            }),
+            deb: None,
+        })
+    } else if is_deb {
+        berth_formats::inspect_deb_from(rel, file, None).map(|d| Cached {
+            file: FileFact {
+                size: d.file.size,
+                sha256: d.file.sha256,
+            },
+            image: None,
+            deb: Some(DebFacts {
+                architecture: d.architecture,
+            }),
+        })
+    } else {
+        berth_formats::hash_reader(file, None)
+            .map(|d| Cached {
+                file: FileFact {
+                    size: d.size,
+                    sha256: d.sha256,
+                },
+                image: None,
+                deb: None,
+            })
+            .map_err(|source| berth_formats::FormatError::Io {
+                path: rel.to_owned(),
+                source,
+            })
+    }
 }
 
 /// The `sha256` of a deb or generic format directory as `berth add` computes it

@@ -6,10 +6,10 @@ use std::cmp::Ordering;
 use berth_model::Severity;
 use berth_model::yaml::{Node, Pos};
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where in a file a finding points: 1-based line and column, and the width to underline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Span {
     /// Line, from 1.
     pub line: u32,

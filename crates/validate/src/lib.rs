@@ -16,13 +16,15 @@
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/repo");
-//! use berth_validate::{Options, Registry, validate};
+//! use berth_model::{ComponentPath, Verdict, Version};
+//! use berth_validate::{Checker, Options, Registry, validate};
 //! let repo = berth_model::Repository::open(root)?;
 //! let report = validate(&repo, &Registry::builtin(), &Options::default())?;
 //! assert!(!report.fails(false), "{:?}", report.diagnostics);
-//! // "Latest" is the highest version without an error finding:
-//! let bad = berth_validate::erroneous_versions(&report, &repo);
-//! assert!(bad.is_empty());
+//! // One verdict, two ways: the whole run's, and one version's on its own.
+//! let (c, v) = (ComponentPath::parse("cloud/dmp/ms-export")?, Version::parse("3.2.0")?);
+//! assert!(report.is_good(&c, &v)?);
+//! assert!(Checker::builtin(&repo).is_good(&c, &v)?);
 //! # Ok(()) }
 //! ```
 //!
@@ -31,52 +33,26 @@
 //! outside it).
 //!
 //! It is *not* for: building the index (berth-index) or promoting (berth-promote); both
-//! call [`erroneous_versions`] to learn which versions are good.
+//! are handed a [`Checker`] (a [`berth_model::Verdict`]) to learn which versions are good.
 
 pub mod artifacts;
+pub mod cache;
+mod checker;
 mod deps;
 pub mod diagnostic;
 pub mod engine;
-pub mod policy;
 pub mod registry;
 pub mod render;
 pub mod rule;
 pub mod rules;
 pub mod view;
 
-use std::collections::HashSet;
-
 pub use berth_model::Severity;
+pub use checker::Checker;
 pub use diagnostic::{Diagnostic, Span};
-pub use engine::{Options, Report, Stats, ValidateError, erroneous_in, validate, version_of};
+pub use engine::{
+    Options, Report, Stats, ValidateError, check_version, erroneous_in, validate, version_of,
+};
 pub use registry::{Registry, RuleRow};
 pub use rule::{ComponentCx, FileCx, FileOutcome, PathCx, RepoCx, Rule, RuleInfo, Sink, VersionCx};
-pub use view::RepoView;
-
-use berth_model::{ComponentPath, Repository, Version};
-
-/// The component versions that have at least one error finding in `report`: what "latest"
-/// and promotion leave out.
-pub fn erroneous_versions(report: &Report, repo: &Repository) -> HashSet<(ComponentPath, Version)> {
-    erroneous_in(&report.diagnostics, repo.layout())
-}
-
-/// An `is_good` verdict for berth-index (`berth_index::IsGood`): true when the version
-/// has no error finding in `report`.
-pub fn is_good(
-    report: &Report,
-    repo: &Repository,
-) -> impl Fn(&ComponentPath, &Version) -> bool + Sync + use<> {
-    let bad = erroneous_versions(report, repo);
-    move |c: &ComponentPath, v: &Version| !bad.contains(&(c.clone(), v.clone()))
-}
-
-/// The validator's verdict for the index and for promotion gates: runs every built-in rule
-/// on the YAML files (no artifact bytes) and returns "this version has no error finding".
-/// This is what `berth index`, `berth add` and `berth promote` use for "good".
-pub fn verdict(
-    repo: &Repository,
-) -> Result<impl Fn(&ComponentPath, &Version) -> bool + Sync + use<>, ValidateError> {
-    let report = validate(repo, &Registry::builtin(), &Options::default())?;
-    Ok(is_good(&report, repo))
-}
+pub use view::{Context, RepoView};

@@ -75,11 +75,7 @@ impl Registry {
 
     /// The closest rule id to `id`, for "did you mean" hints.
     pub fn suggest(&self, id: &str) -> Option<&'static str> {
-        self.rules()
-            .map(|r| (strsim::jaro_winkler(id, r.info().id), r.info().id))
-            .filter(|(s, _)| *s > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, id)| id)
+        berth_model::names::closest(id, self.rules().map(|r| r.info().id))
     }
 
     /// The severity of `rule` under `config` (`[rules]` overrides the default).

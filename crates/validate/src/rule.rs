@@ -25,7 +25,7 @@ use berth_model::{ComponentPath, Config, Severity, Version};
 use camino::Utf8Path;
 
 use crate::diagnostic::Diagnostic;
-use crate::view::{PathEntry, RepoView, VersionEntry, YamlFile};
+use crate::view::{Context, PathEntry, RepoView, VersionEntry, VersionSummary, YamlFile};
 
 /// What every rule declares about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,25 @@ impl RuleInfo {
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident => $code:path, $sev:ident;
+    ) => {
+        $crate::declare_rule! {
+            $(#[doc = $doc])*
+            $vis struct $name => @id $code.id(), $sev;
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
         $vis:vis struct $name:ident => $id:literal, $sev:ident;
+    ) => {
+        $crate::declare_rule! {
+            $(#[doc = $doc])*
+            $vis struct $name => @id $id, $sev;
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident => @id $id:expr, $sev:ident;
     ) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, Default)]
@@ -160,8 +178,8 @@ impl<'a> Sink<'a> {
 /// One walked path: see [`Rule::check_path`].
 #[derive(Debug, Clone, Copy)]
 pub struct PathCx<'a> {
-    /// The whole repository.
-    pub view: &'a RepoView<'a>,
+    /// The repository, its config and owners.
+    pub view: &'a Context<'a>,
     /// The path.
     pub entry: &'a PathEntry,
 }
@@ -224,8 +242,8 @@ impl<'a> FileOutcome<'a> {
 /// One YAML file: see [`Rule::check_file`].
 #[derive(Debug, Clone, Copy)]
 pub struct FileCx<'a> {
-    /// The whole repository.
-    pub view: &'a RepoView<'a>,
+    /// The repository, its config and owners.
+    pub view: &'a Context<'a>,
     /// The file, relative to the repository root.
     pub path: &'a Utf8Path,
     /// What loading it gave.
@@ -235,8 +253,8 @@ pub struct FileCx<'a> {
 /// One component version: see [`Rule::check_version`].
 #[derive(Debug, Clone, Copy)]
 pub struct VersionCx<'a> {
-    /// The whole repository.
-    pub view: &'a RepoView<'a>,
+    /// The repository, its config and owners.
+    pub view: &'a Context<'a>,
     /// The version: its metadata, format directories, manifests and artifact facts.
     pub entry: &'a VersionEntry,
 }
@@ -263,12 +281,12 @@ impl<'a> VersionCx<'a> {
 /// One component: see [`Rule::check_component`].
 #[derive(Debug, Clone, Copy)]
 pub struct ComponentCx<'a> {
-    /// The whole repository.
-    pub view: &'a RepoView<'a>,
+    /// The repository, its config and owners.
+    pub view: &'a Context<'a>,
     /// The component.
     pub component: &'a ComponentPath,
     /// Its versions, ascending.
-    pub versions: &'a [VersionEntry],
+    pub versions: &'a [VersionSummary],
 }
 
 /// The whole repository: see [`Rule::check_repository`].

@@ -1,5 +1,12 @@
-//! The typed view of a repository that rules check: the tree walked once, every YAML file
-//! read and parsed once, artifact facts when `--verify-artifacts` asked for them.
+//! What rules check, read through the store once:
+//!
+//! - a [`Context`]: the repository, `berth.toml`, the ownership files, "now";
+//! - one [`VersionEntry`] per component version, with its files parsed (positions kept)
+//!   and its artifacts' facts under `--verify-artifacts`: built, checked by the path, file
+//!   and version rules, summarised, and dropped, so memory does not grow with the parse
+//!   trees of every version;
+//! - the [`RepoView`]: the paths outside versions, one [`VersionSummary`] per version, the
+//!   index, the domain files and the audit trail, for component and repository rules.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -7,18 +14,21 @@ use std::sync::OnceLock;
 use berth_index::DepProblem;
 use berth_model::audit::{self, RecordFile};
 use berth_model::files::{
-    AuditRecord, ComponentsIndex, DomainIndex, Manifest, Metadata, Ownership,
+    AuditRecord, ComponentsIndex, Dependency, DomainIndex, Manifest, Metadata, Ownership,
 };
 use berth_model::layout::{self, Layout, PathKind};
-use berth_model::yaml::{self, Loaded, YamlError};
+use berth_model::store::{Entry, EntryKind, Meta, StoreError};
+use berth_model::yaml::{Loaded, YamlError, YamlErrorKind};
 use berth_model::{
-    ComponentPath, Config, DomainName, EnvName, Format, Repository, Timestamp, Version,
+    Checked, ComponentPath, Config, DomainName, EnvName, Format, Repository, Timestamp, Version,
 };
 use camino::{Utf8Path, Utf8PathBuf};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::artifacts::ArtifactFacts;
+use crate::diagnostic::Span;
 
 /// A YAML file of the repository and what loading it gave.
 #[derive(Debug, Clone)]
@@ -47,7 +57,7 @@ pub enum LayoutProblem {
     UnknownFormat(String),
     /// Any other file or directory that does not belong where it is.
     UnexpectedFile(String),
-    /// A symbolic link that points outside the repository (or nowhere).
+    /// A symbolic link (never followed).
     SymlinkEscape(String),
 }
 
@@ -56,7 +66,7 @@ pub enum LayoutProblem {
 pub struct PathEntry {
     /// Relative to the repository root.
     pub path: Utf8PathBuf,
-    /// A directory (symbolic links: whether the target is one).
+    /// A directory (a link to one is not).
     pub is_dir: bool,
     /// A symbolic link.
     pub is_symlink: bool,
@@ -64,6 +74,8 @@ pub struct PathEntry {
     pub kind: PathKind,
     /// Why it does not belong, if it does not.
     pub problem: Option<LayoutProblem>,
+    /// What `stat` said, when the walk asked (caching runs).
+    pub meta: Option<Meta>,
 }
 
 /// One format directory of a version.
@@ -77,6 +89,9 @@ pub struct FormatEntry {
     pub manifest: Option<YamlFile<Manifest>>,
     /// The other files present, relative to the format directory, sorted.
     pub files: Vec<String>,
+    /// Those of [`FormatEntry::files`] that a `layout/*` rule reports already (a symbolic
+    /// link, a FIFO): manifest rules do not report them again as unlisted.
+    pub odd: Vec<String>,
     /// What the artifacts hold, read again (only with `--verify-artifacts`).
     pub facts: Option<ArtifactFacts>,
 }
@@ -89,7 +104,7 @@ impl FormatEntry {
     }
 }
 
-/// One component version.
+/// One component version, fully read: what version-scope rules check.
 #[derive(Debug, Clone)]
 pub struct VersionEntry {
     /// The component.
@@ -98,6 +113,8 @@ pub struct VersionEntry {
     pub version: Version,
     /// The version directory, relative to the repository root.
     pub dir: Utf8PathBuf,
+    /// Every path below the version directory, as walked.
+    pub paths: Vec<PathEntry>,
     /// Its `metadata.yaml`, `None` when missing.
     pub metadata: Option<YamlFile<Metadata>>,
     /// Its format directories, sorted by name.
@@ -109,6 +126,95 @@ impl VersionEntry {
     pub fn metadata(&self) -> Option<(&Utf8Path, &Loaded<Metadata>)> {
         let m = self.metadata.as_ref()?;
         Some((m.path.as_path(), m.loaded()?))
+    }
+
+    /// What later rules need of the version, its parse trees left behind.
+    pub fn summary(&self) -> VersionSummary {
+        VersionSummary {
+            component: self.component.clone(),
+            version: self.version.clone(),
+            metadata: self.metadata().map(|(path, m)| MetaSummary::of(path, m)),
+        }
+    }
+}
+
+/// One dependency entry of a version's metadata, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepRef {
+    /// Its index in `dependencies`.
+    pub index: usize,
+    /// The entry as written.
+    pub text: String,
+    /// The entry parsed, when valid.
+    pub dep: Option<Dependency>,
+    /// Where it is in the file.
+    pub span: Span,
+}
+
+/// What repository rules need of a `metadata.yaml` that loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetaSummary {
+    /// The file, relative to the repository root.
+    pub path: Utf8PathBuf,
+    /// The domains that parsed.
+    pub domains: Vec<DomainName>,
+    /// The environments that parsed.
+    pub environments: Vec<EnvName>,
+    /// Every `dependencies` entry.
+    pub deps: Vec<DepRef>,
+}
+
+impl MetaSummary {
+    fn of(path: &Utf8Path, m: &Loaded<Metadata>) -> MetaSummary {
+        MetaSummary {
+            path: path.to_owned(),
+            domains: m.value.domain_names().cloned().collect(),
+            environments: m.value.env_names().cloned().collect(),
+            deps: m
+                .value
+                .dependencies
+                .iter()
+                .enumerate()
+                .map(|(index, d)| DepRef {
+                    index,
+                    text: d.text(),
+                    dep: d.get().cloned(),
+                    span: Span::value(&m.root, &["dependencies", &index.to_string()]),
+                })
+                .collect(),
+        }
+    }
+
+    /// The `dependencies` entries as the resolver reads them.
+    pub fn dependencies(&self) -> Vec<Checked<Dependency>> {
+        self.deps
+            .iter()
+            .map(|d| match &d.dep {
+                Some(dep) => Checked::Valid(dep.clone()),
+                None => Checked::Invalid {
+                    raw: d.text.clone(),
+                    error: String::new(),
+                },
+            })
+            .collect()
+    }
+}
+
+/// One component version as repository rules see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    /// The component.
+    pub component: ComponentPath,
+    /// The version.
+    pub version: Version,
+    /// Its metadata, when it loaded.
+    pub metadata: Option<MetaSummary>,
+}
+
+impl VersionSummary {
+    /// The metadata, when it loaded.
+    pub fn metadata(&self) -> Option<&MetaSummary> {
+        self.metadata.as_ref()
     }
 }
 
@@ -135,38 +241,65 @@ pub struct AuditChain {
     pub files: Vec<RecordFile>,
 }
 
-/// Everything the rules look at, read once.
+/// What every rule may look at: the repository, its config, its owners and "now".
 #[derive(Debug)]
-pub struct RepoView<'r> {
+pub struct Context<'r> {
     /// The repository.
     pub repo: &'r Repository,
-    /// Every walked path, parents before children, siblings by name (directories that do
-    /// not belong are not descended).
-    pub paths: Vec<PathEntry>,
-    /// Every component version, sorted by component then version.
-    pub versions: Vec<VersionEntry>,
-    /// `ownership.yaml` files by group path (`cloud/dmp`).
-    pub ownership: BTreeMap<String, YamlFile<Ownership>>,
-    /// `index/components.yaml`, when present.
-    pub components_index: Option<YamlFile<ComponentsIndex>>,
-    /// Domain files, sorted by path.
-    pub domain_files: Vec<DomainFile>,
-    /// Audit records, sorted by path.
-    pub audit: Vec<YamlFile<AuditRecord>>,
-    /// The audit trail of every stage directory `index/audit/<domain>/<env>/` whose names
-    /// are valid, sorted by domain then environment (the same reads as [`RepoView::audit`]).
-    pub audit_chains: Vec<AuditChain>,
     /// "Now", for future-build checks.
     pub now: Timestamp,
-    /// Whether artifacts were read again (`--verify-artifacts`).
+    /// Whether artifacts are read again (`--verify-artifacts`).
     pub verified: bool,
-    deps: OnceLock<Vec<DepProblem>>,
+    /// `ownership.yaml` files by group path (`cloud/dmp`): all of them for a whole run, the
+    /// ones above one component for a single version's check.
+    pub ownership: BTreeMap<String, YamlFile<Ownership>>,
+}
+
+impl<'r> Context<'r> {
+    /// A context whose ownership files are the ones above `c` (a single version's check).
+    pub fn for_component(
+        repo: &'r Repository,
+        c: &ComponentPath,
+        now: Timestamp,
+        verified: bool,
+    ) -> Self {
+        let ownership = c
+            .ancestors()
+            .filter_map(|g| {
+                let rel = Layout::ownership_path(g);
+                repo.store()
+                    .exists(&rel)
+                    .then(|| (g.to_owned(), load(repo, &rel)))
+            })
+            .collect();
+        Context {
+            repo,
+            now,
+            verified,
+            ownership,
+        }
+    }
+
+    /// `berth.toml`.
+    pub fn config(&self) -> &'r Config {
+        self.repo.config()
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &'r Layout {
+        self.repo.layout()
+    }
+
+    /// The nearest `ownership.yaml` above a component (loaded or not).
+    pub fn owner(&self, c: &ComponentPath) -> Option<&YamlFile<Ownership>> {
+        c.ancestors().find_map(|g| self.ownership.get(g))
+    }
 }
 
 /// Reads and parses a YAML file through the store; I/O errors become load errors.
-fn load<T: DeserializeOwned>(repo: &Repository, rel: &Utf8Path) -> YamlFile<T> {
-    let load = match repo.store().read(rel) {
-        Ok(bytes) => yaml::from_slice(rel, &bytes),
+pub(crate) fn load<T: DeserializeOwned>(repo: &Repository, rel: &Utf8Path) -> YamlFile<T> {
+    let load = match repo.read_bytes(rel) {
+        Ok(bytes) => repo.parse_yaml(rel, &bytes),
         Err(e) => Err(io_error(rel, &e)),
     };
     YamlFile {
@@ -175,17 +308,22 @@ fn load<T: DeserializeOwned>(repo: &Repository, rel: &Utf8Path) -> YamlFile<T> {
     }
 }
 
-fn io_error(rel: &Utf8Path, e: &std::io::Error) -> YamlError {
-    YamlError {
-        file: rel.to_owned(),
-        pos: None,
-        message: format!("cannot read the file: {e}"),
-    }
+fn io_error(rel: &Utf8Path, e: &StoreError) -> YamlError {
+    YamlError::new(
+        rel,
+        None,
+        YamlErrorKind::Io,
+        format!("cannot read the file: {e}"),
+    )
 }
 
 fn load_metadata(repo: &Repository, rel: &Utf8Path) -> YamlFile<Metadata> {
-    let load = match repo.store().read(rel) {
-        Ok(bytes) => berth_model::repo::load_metadata(rel, &bytes),
+    let load = match repo.read_bytes(rel) {
+        Ok(bytes) => berth_model::repo::load_metadata_limited(
+            rel,
+            &bytes,
+            usize::try_from(repo.limits().string_bytes).unwrap_or(usize::MAX),
+        ),
         Err(e) => Err(io_error(rel, &e)),
     };
     YamlFile {
@@ -198,87 +336,176 @@ fn load_metadata(repo: &Repository, rel: &Utf8Path) -> YamlFile<Metadata> {
 pub type FactReader<'f> = dyn Fn(&Repository, &FormatEntry) -> ArtifactFacts + Sync + 'f;
 
 /// What went wrong building the view: the tree could not be listed.
-pub type WalkError = std::io::Error;
+pub type WalkError = StoreError;
+
+/// Walks one version directory and reads its files: the entry version rules check. With
+/// `stat`, every walked path carries its `stat` (the cache key of the version).
+pub fn load_version(
+    repo: &Repository,
+    c: &ComponentPath,
+    v: &Version,
+    facts: Option<&FactReader<'_>>,
+    stat: bool,
+) -> Result<VersionEntry, WalkError> {
+    let paths = walk_dir(repo, &Layout::version_dir(c, v), Walk::Into, stat)?;
+    Ok(load_version_from(repo, c, v, paths, facts))
+}
+
+/// [`load_version`] over the paths of the version directory, already walked.
+pub fn load_version_from(
+    repo: &Repository,
+    c: &ComponentPath,
+    v: &Version,
+    paths: Vec<PathEntry>,
+    facts: Option<&FactReader<'_>>,
+) -> VersionEntry {
+    let dir = Layout::version_dir(c, v);
+    let mut entry = VersionEntry {
+        component: c.clone(),
+        version: v.clone(),
+        dir,
+        paths,
+        metadata: None,
+        formats: Vec::new(),
+    };
+    fn format_mut<'a>(v: &'a mut VersionEntry, f: &Format) -> &'a mut FormatEntry {
+        let i = match v.formats.iter().position(|x| &x.format == f) {
+            Some(i) => i,
+            None => {
+                v.formats.push(FormatEntry {
+                    format: f.clone(),
+                    dir: Layout::format_dir(&v.component, &v.version, f),
+                    manifest: None,
+                    files: Vec::new(),
+                    odd: Vec::new(),
+                    facts: None,
+                });
+                v.formats.len() - 1
+            }
+        };
+        &mut v.formats[i]
+    }
+    let mut manifests = Vec::new();
+    let mut metadata = None;
+    for i in 0..entry.paths.len() {
+        let p = &entry.paths[i];
+        // A file in a format directory is an artifact whatever its layout problem (a link,
+        // a FIFO): the manifest rules judge it too.
+        if p.problem.is_some() && !matches!(p.kind, PathKind::Artifact(..)) {
+            continue;
+        }
+        match p.kind.clone() {
+            PathKind::Metadata(..) => metadata = Some(p.path.clone()),
+            PathKind::FormatDir(_, _, f) => {
+                format_mut(&mut entry, &f);
+            }
+            PathKind::Manifest(_, _, f) => manifests.push((f, entry.paths[i].path.clone())),
+            PathKind::Artifact(_, _, f, rel) if !p.is_dir => {
+                let odd = p.problem.is_some();
+                let fe = format_mut(&mut entry, &f);
+                fe.files.push(rel.to_string());
+                if odd {
+                    fe.odd.push(rel.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    entry.metadata = metadata.map(|m| load_metadata(repo, &m));
+    for (f, path) in manifests {
+        format_mut(&mut entry, &f).manifest = Some(load(repo, &path));
+    }
+    entry.formats.sort_by(|a, b| a.format.cmp(&b.format));
+    for f in &mut entry.formats {
+        f.files.sort();
+        if let Some(read) = facts {
+            f.facts = Some(read(repo, f));
+        }
+    }
+    entry
+}
+
+/// Everything component and repository rules look at, read once.
+#[derive(Debug)]
+pub struct RepoView<'r> {
+    /// The repository, its config and owners.
+    pub cx: Context<'r>,
+    /// Every walked path outside version directories, parents before children, siblings by
+    /// name (directories that do not belong are not descended).
+    pub paths: Vec<PathEntry>,
+    /// Every component version, sorted by component then version.
+    pub versions: Vec<VersionSummary>,
+    /// `index/components.yaml`, when present.
+    pub components_index: Option<YamlFile<ComponentsIndex>>,
+    /// Domain files, sorted by path.
+    pub domain_files: Vec<DomainFile>,
+    /// Audit records, sorted by path.
+    pub audit: Vec<YamlFile<AuditRecord>>,
+    /// The audit trail of every stage directory `index/audit/<domain>/<env>/` whose names
+    /// are valid, sorted by domain then environment (the same reads as [`RepoView::audit`]).
+    pub audit_chains: Vec<AuditChain>,
+    pub(crate) deps: OnceLock<Vec<DepProblem>>,
+}
+
+/// The tree outside version directories, walked: the paths, and the version directories
+/// found (component, version), sorted.
+#[derive(Debug)]
+pub struct Outline {
+    /// Every path outside version directories (version directories themselves included).
+    pub paths: Vec<PathEntry>,
+    /// The version directories, sorted by component then version, each with what `stat`
+    /// said of it when the walk asked.
+    pub versions: Vec<(ComponentPath, Version, Option<Meta>)>,
+}
+
+impl Outline {
+    /// Walks the tree down to the version directories (in parallel over directories).
+    pub fn walk(repo: &Repository, stat: bool) -> Result<Self, WalkError> {
+        let paths = walk_dir(repo, Utf8Path::new(""), Walk::ToVersions, stat)?;
+        let mut versions: Vec<(ComponentPath, Version, Option<Meta>)> = paths
+            .iter()
+            .filter(|p| p.problem.is_none())
+            .filter_map(|p| match &p.kind {
+                PathKind::VersionDir(c, v) => Some((c.clone(), v.clone(), p.meta)),
+                _ => None,
+            })
+            .collect();
+        versions.par_sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        Ok(Outline { paths, versions })
+    }
+}
 
 impl<'r> RepoView<'r> {
-    /// Walks and loads `repo`. With `facts`, every format directory's artifacts are read
-    /// again by that function (in parallel over versions).
+    /// The repository-level view over an outline and version summaries (sorted): loads the
+    /// ownership files, the index, the domain files and the audit trail.
     pub fn build(
         repo: &'r Repository,
         now: Timestamp,
-        facts: Option<&FactReader<'_>>,
-    ) -> Result<Self, WalkError> {
-        let paths = walk(repo)?;
-        let mut versions: HashMap<(ComponentPath, Version), VersionEntry> = HashMap::new();
-        let mut ownership_paths = Vec::new();
+        verified: bool,
+        outline: Outline,
+        versions: Vec<VersionSummary>,
+    ) -> Self {
+        let cx = Context {
+            repo,
+            now,
+            verified,
+            ownership: load_ownership(repo, &outline.paths),
+        };
+        Self::with_context(cx, outline.paths, versions)
+    }
+
+    /// [`RepoView::build`] with a context already made (its ownership files loaded).
+    pub fn with_context(
+        cx: Context<'r>,
+        paths: Vec<PathEntry>,
+        versions: Vec<VersionSummary>,
+    ) -> Self {
+        let repo = cx.repo;
         let mut components_index = None;
         let mut domain_paths = Vec::new();
         let mut audit_paths = Vec::new();
-        fn version_mut<'a>(
-            map: &'a mut HashMap<(ComponentPath, Version), VersionEntry>,
-            c: &ComponentPath,
-            v: &Version,
-        ) -> &'a mut VersionEntry {
-            map.entry((c.clone(), v.clone()))
-                .or_insert_with(|| VersionEntry {
-                    component: c.clone(),
-                    version: v.clone(),
-                    dir: Layout::version_dir(c, v),
-                    metadata: None,
-                    formats: Vec::new(),
-                })
-        }
-        fn format_mut<'a>(v: &'a mut VersionEntry, f: &Format) -> &'a mut FormatEntry {
-            let i = match v.formats.iter().position(|x| &x.format == f) {
-                Some(i) => i,
-                None => {
-                    v.formats.push(FormatEntry {
-                        format: f.clone(),
-                        dir: Layout::format_dir(&v.component, &v.version, f),
-                        manifest: None,
-                        files: Vec::new(),
-                        facts: None,
-                    });
-                    v.formats.len() - 1
-                }
-            };
-            &mut v.formats[i]
-        }
-        // Placeholder loads are replaced below, in parallel.
-        let pending = |rel: &Utf8Path| YamlError {
-            file: rel.to_owned(),
-            pos: None,
-            message: String::new(),
-        };
-        for p in &paths {
-            if p.problem.is_some() {
-                continue;
-            }
+        for p in paths.iter().filter(|p| p.problem.is_none()) {
             match &p.kind {
-                PathKind::VersionDir(c, v) => {
-                    version_mut(&mut versions, c, v);
-                }
-                PathKind::Metadata(c, v) => {
-                    version_mut(&mut versions, c, v).metadata = Some(YamlFile {
-                        path: p.path.clone(),
-                        load: Err(pending(&p.path)),
-                    });
-                }
-                PathKind::FormatDir(c, v, f) => {
-                    format_mut(version_mut(&mut versions, c, v), f);
-                }
-                PathKind::Manifest(c, v, f) => {
-                    format_mut(version_mut(&mut versions, c, v), f).manifest = Some(YamlFile {
-                        path: p.path.clone(),
-                        load: Err(pending(&p.path)),
-                    });
-                }
-                PathKind::Artifact(c, v, f, rel) if !p.is_dir => {
-                    format_mut(version_mut(&mut versions, c, v), f)
-                        .files
-                        .push(rel.to_string());
-                }
-                PathKind::Ownership(g) => ownership_paths.push((g.clone(), p.path.clone())),
                 PathKind::ComponentsIndex => components_index = Some(p.path.clone()),
                 PathKind::DomainFile(stem) => domain_paths.push((stem.clone(), p.path.clone())),
                 PathKind::Audit(_) if !p.is_dir && p.path.extension() == Some("yaml") => {
@@ -287,29 +514,6 @@ impl<'r> RepoView<'r> {
                 _ => {}
             }
         }
-        let mut versions: Vec<VersionEntry> = versions.into_values().collect();
-        versions.par_sort_unstable_by(|a, b| {
-            (&a.component, &a.version).cmp(&(&b.component, &b.version))
-        });
-        versions.par_iter_mut().for_each(|v| {
-            if let Some(m) = &mut v.metadata {
-                *m = load_metadata(repo, &m.path);
-            }
-            v.formats.sort_by(|a, b| a.format.cmp(&b.format));
-            for f in &mut v.formats {
-                f.files.sort();
-                if let Some(m) = &mut f.manifest {
-                    *m = load(repo, &m.path);
-                }
-                if let Some(read) = facts {
-                    f.facts = Some(read(repo, f));
-                }
-            }
-        });
-        let ownership = ownership_paths
-            .into_par_iter()
-            .map(|(g, p)| (g, load(repo, &p)))
-            .collect();
         let config = repo.config();
         let mut domain_files: Vec<DomainFile> = domain_paths
             .into_par_iter()
@@ -322,10 +526,10 @@ impl<'r> RepoView<'r> {
         domain_files.sort_by(|a, b| a.file.path.cmp(&b.file.path));
         let read: Vec<(YamlFile<AuditRecord>, Option<Vec<u8>>)> = audit_paths
             .into_par_iter()
-            .map(|p| match repo.store().read(&p) {
+            .map(|p| match repo.read_bytes(&p) {
                 Ok(bytes) => (
                     YamlFile {
-                        load: yaml::from_slice(&p, &bytes),
+                        load: repo.parse_yaml(&p, &bytes),
                         path: p,
                     },
                     Some(bytes),
@@ -358,33 +562,35 @@ impl<'r> RepoView<'r> {
                 AuditChain { domain, env, files }
             })
             .collect();
-        Ok(RepoView {
-            repo,
+        RepoView {
+            cx,
             paths,
             versions,
-            ownership,
             components_index: components_index.map(|p| load(repo, &p)),
             domain_files,
             audit,
             audit_chains,
-            now,
-            verified: facts.is_some(),
             deps: OnceLock::new(),
-        })
+        }
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &'r Repository {
+        self.cx.repo
     }
 
     /// `berth.toml`.
     pub fn config(&self) -> &'r Config {
-        self.repo.config()
+        self.cx.config()
     }
 
     /// The layout.
     pub fn layout(&self) -> &'r Layout {
-        self.repo.layout()
+        self.cx.layout()
     }
 
     /// One component version.
-    pub fn version(&self, c: &ComponentPath, v: &Version) -> Option<&VersionEntry> {
+    pub fn version(&self, c: &ComponentPath, v: &Version) -> Option<&VersionSummary> {
         self.version_index(c, v).map(|i| &self.versions[i])
     }
 
@@ -396,7 +602,7 @@ impl<'r> RepoView<'r> {
     }
 
     /// The versions of a component (empty when it does not exist).
-    pub fn versions_of(&self, c: &ComponentPath) -> &[VersionEntry] {
+    pub fn versions_of(&self, c: &ComponentPath) -> &[VersionSummary] {
         let start = self.versions.partition_point(|e| &e.component < c);
         let end = self.versions.partition_point(|e| &e.component <= c);
         &self.versions[start..end]
@@ -409,7 +615,7 @@ impl<'r> RepoView<'r> {
 
     /// The nearest `ownership.yaml` above a component (loaded or not).
     pub fn owner(&self, c: &ComponentPath) -> Option<&YamlFile<Ownership>> {
-        c.ancestors().find_map(|g| self.ownership.get(g))
+        self.cx.owner(c)
     }
 
     /// Audit records of one stage that loaded.
@@ -463,6 +669,27 @@ impl<'r> RepoView<'r> {
     }
 }
 
+/// Loads every `ownership.yaml` the outline found.
+pub(crate) fn load_ownership(
+    repo: &Repository,
+    paths: &[PathEntry],
+) -> BTreeMap<String, YamlFile<Ownership>> {
+    let found: Vec<(String, Utf8PathBuf)> = paths
+        .iter()
+        .filter(|p| p.problem.is_none())
+        .filter_map(|p| match &p.kind {
+            PathKind::Ownership(g) => Some((g.clone(), p.path.clone())),
+            _ => None,
+        })
+        .collect();
+    found
+        .into_par_iter()
+        .map(|(g, p)| (g, load(repo, &p)))
+        .collect::<HashMap<_, _>>()
+        .into_iter()
+        .collect()
+}
+
 /// The stage of a record file `index/audit/<domain>/<env>/<name>.yaml` that belongs to a
 /// trail (valid names, not a dot-file).
 fn audit_stage(rel: &Utf8Path) -> Option<(DomainName, EnvName)> {
@@ -478,104 +705,106 @@ fn audit_stage(rel: &Utf8Path) -> Option<(DomainName, EnvName)> {
     Some((DomainName::parse(d).ok()?, EnvName::parse(e).ok()?))
 }
 
-/// Walks the tree (in parallel over directories), classifying every path. Directories
-/// that do not belong, berth's private state and symbolic links are not descended.
-fn walk(repo: &Repository) -> Result<Vec<PathEntry>, WalkError> {
-    let root_canon = repo
-        .store()
-        .local_root()
-        .and_then(|r| std::fs::canonicalize(r).ok());
-    // Listings are sorted and rayon keeps the order of results: the walk is deterministic
-    // without a sort.
-    walk_dir(repo, root_canon.as_deref(), Utf8Path::new(""))
+/// How far a walk goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// The whole tree outside version directories (a version directory is listed, not
+    /// entered).
+    ToVersions,
+    /// Everything below the starting directory.
+    Into,
 }
 
-fn walk_dir(
+/// Walks `rel` (in parallel over directories), classifying every path. Directories that do
+/// not belong, berth's private state and symbolic links are not descended; no link is ever
+/// followed. Listings are sorted and rayon keeps the order of results: the walk is
+/// deterministic without a sort.
+pub(crate) fn walk_dir(
     repo: &Repository,
-    root_canon: Option<&std::path::Path>,
     rel: &Utf8Path,
+    how: Walk,
+    stat: bool,
 ) -> Result<Vec<PathEntry>, WalkError> {
     let layout = repo.layout();
     let mut out = Vec::new();
     let mut subdirs = Vec::new();
-    for e in repo.store().list(rel)? {
+    let entries: Vec<(Entry, Option<Meta>)> = if stat {
+        repo.store()
+            .list_stat(rel)?
+            .into_iter()
+            .map(|(e, m)| (e, Some(m)))
+            .collect()
+    } else {
+        repo.store()
+            .list(rel)?
+            .into_iter()
+            .map(|e| (e, None))
+            .collect()
+    };
+    for (e, meta) in entries {
         let path = if rel.as_str().is_empty() {
             Utf8PathBuf::from(&e.name)
         } else {
             rel.join(&e.name)
         };
-        if e.is_symlink {
-            let (is_dir, escape) = symlink_target(repo, root_canon, &path);
-            let kind = layout.classify(&path, is_dir);
-            if matches!(kind, PathKind::Private) {
-                continue;
-            }
-            let problem = match escape {
-                Some(reason) => Some(LayoutProblem::SymlinkEscape(reason)),
-                None => layout_problem(layout, &path, is_dir, &kind),
-            };
-            out.push(PathEntry {
-                path,
-                is_dir,
-                is_symlink: true,
-                kind,
-                problem,
-            });
-            continue;
-        }
         let kind = layout.classify(&path, e.is_dir);
         if matches!(kind, PathKind::Private) {
             continue;
         }
-        let problem = layout_problem(layout, &path, e.is_dir, &kind);
-        if e.is_dir && problem.is_none() {
+        let problem = match e.kind {
+            EntryKind::Symlink => Some(LayoutProblem::SymlinkEscape(
+                berth_model::layout::symlink_message(&path, link_target(repo, &path).as_deref()),
+            )),
+            EntryKind::Other => Some(LayoutProblem::UnexpectedFile(format!(
+                "`{path}` is {}; a repository holds regular files and directories only",
+                special_kind(repo, &path)
+            ))),
+            _ => layout_problem(layout, &path, e.is_dir, &kind),
+        };
+        let stop = how == Walk::ToVersions && matches!(kind, PathKind::VersionDir(..));
+        if e.is_dir && problem.is_none() && !stop {
             subdirs.push(path.clone());
         }
         out.push(PathEntry {
             path,
             is_dir: e.is_dir,
-            is_symlink: false,
+            is_symlink: e.is_symlink,
             kind,
             problem,
+            meta,
         });
     }
     let nested = subdirs
         .par_iter()
-        .map(|d| walk_dir(repo, root_canon, d))
+        .map(|d| walk_dir(repo, d, how, stat))
         .collect::<Result<Vec<_>, _>>()?;
+    out.reserve_exact(nested.iter().map(Vec::len).sum());
     for n in nested {
         out.extend(n);
     }
     Ok(out)
 }
 
-/// For a symbolic link: whether its target is a directory, and why it escapes (if it does).
-fn symlink_target(
-    repo: &Repository,
-    root_canon: Option<&std::path::Path>,
-    rel: &Utf8Path,
-) -> (bool, Option<String>) {
-    let Some(root) = root_canon else {
-        return (false, None);
-    };
-    let abs = repo.path(rel);
-    let target = std::fs::read_link(abs.as_std_path())
+/// Where a symbolic link points, for the message (read, never followed).
+fn link_target(repo: &Repository, rel: &Utf8Path) -> Option<String> {
+    let abs = repo.store().local_root()?.join(rel);
+    std::fs::read_link(abs.as_std_path())
+        .ok()
         .map(|t| t.display().to_string())
-        .unwrap_or_default();
-    match std::fs::canonicalize(abs.as_std_path()) {
-        Ok(resolved) if resolved.starts_with(root) => (resolved.is_dir(), None),
-        Ok(resolved) => (
-            resolved.is_dir(),
-            Some(format!(
-                "`{rel}` is a symbolic link to `{target}`, outside the repository"
-            )),
-        ),
-        Err(_) => (
-            false,
-            Some(format!(
-                "`{rel}` is a symbolic link to `{target}`, which does not exist"
-            )),
-        ),
+}
+
+/// What a special file is, in words.
+fn special_kind(repo: &Repository, rel: &Utf8Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let Some(abs) = repo.store().local_root().map(|r| r.join(rel)) else {
+        return "a special file";
+    };
+    match std::fs::symlink_metadata(abs.as_std_path()).map(|m| m.file_type()) {
+        Ok(t) if t.is_fifo() => "a FIFO (named pipe)",
+        Ok(t) if t.is_socket() => "a socket",
+        Ok(t) if t.is_char_device() => "a character device",
+        Ok(t) if t.is_block_device() => "a block device",
+        _ => "a special file",
     }
 }
 

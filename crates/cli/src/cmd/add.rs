@@ -25,6 +25,8 @@ struct AddView {
     formats: Vec<FormatView>,
     latest_before: Option<String>,
     latest_after: Option<String>,
+    /// Why the version is not the component's latest: its error findings.
+    not_latest_because: Vec<berth_model::Finding>,
 }
 
 pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
@@ -60,7 +62,7 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
             b.set_message(file.file_name().unwrap_or_default().to_owned());
         }
     };
-    let result = berth_ingest::add(&repo, &req, &on_progress);
+    let result = berth_ingest::add(&repo, &req, &super::checker(&repo), &on_progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -113,6 +115,7 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
             .latest_change
             .as_ref()
             .and_then(|c| c.1.as_ref().map(ToString::to_string)),
+        not_latest_because: outcome.findings.clone(),
     };
     if let Some(text) = output::machine(cli.format, &view)? {
         output::out(&text);
@@ -137,6 +140,21 @@ pub fn run(cli: &Cli, args: &AddArgs) -> crate::CmdResult {
             view.component,
             before.as_ref().map_or("-".to_owned(), ToString::to_string),
             after.as_ref().map_or("-".to_owned(), ToString::to_string)
+        ));
+    }
+    if !view.not_latest_because.is_empty() {
+        s.push_str(&format!(
+            "{} {} is not the latest: {} error finding(s) keep it out of the index:\n",
+            view.component,
+            view.version,
+            view.not_latest_because.len()
+        ));
+        for f in &view.not_latest_because {
+            s.push_str(&format!("  {f}\n"));
+        }
+        s.push_str(&format!(
+            "  see `berth validate components/{}/versions/{}`\n",
+            view.component, view.version
         ));
     }
     if view.unchanged {

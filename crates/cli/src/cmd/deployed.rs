@@ -29,7 +29,25 @@ pub fn run(cli: &Cli, args: &DeployedArgs) -> crate::CmdResult {
             Stage::new(repo.config(), domain, args.env.as_deref())?
         }
     };
+    if repo.has_pending() {
+        super::recover_pending(cli)?;
+    }
     let d = deployed(&repo, &stage)?;
+    // A deploy job must never be handed a version without a directory (a hand-edited or
+    // broken domain file): one `stat` per row.
+    let missing: Vec<String> = d
+        .components
+        .iter()
+        .filter(|e| !repo.has_version(&e.name, &e.version).unwrap_or(false))
+        .map(|e| format!("{} {}", e.name, e.version))
+        .collect();
+    if !missing.is_empty() {
+        return Err(crate::Failure::Negative(Some(format!(
+            "{} names versions that do not exist: {}; the domain file was edited by hand or the versions were removed (`berth validate` reports domain/unknown-version)",
+            d.file,
+            missing.join(", ")
+        ))));
+    }
     if let Some(name) = &args.component {
         // Just the version, for `VERSION=$(berth deployed … --component C)`.
         let c = repo.resolve_component(name)?;

@@ -15,7 +15,7 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> crate::CmdResult {
     let repo = super::open_repo(cli)?;
     let opts = IndexOptions::from_config(repo.config());
     // "Latest" is the highest version without an error finding: the validator decides.
-    let is_good = berth_validate::verdict(&repo).map_err(|e| Failure::Error(e.to_string()))?;
+    let is_good = super::validated(&repo)?;
     if args.check {
         let check = berth_index::check(&repo, &opts, &is_good)?;
         let fresh = check.is_fresh();

@@ -2,7 +2,6 @@
 //! job calls it).
 
 use berth_index::IndexError;
-use berth_model::Layout;
 
 use crate::cli::{Cli, LatestArgs, OutputFormat};
 use crate::output;
@@ -10,9 +9,12 @@ use crate::output;
 pub fn run(cli: &Cli, args: &LatestArgs) -> crate::CmdResult {
     output::allow(cli.format, &[OutputFormat::Human], "latest")?;
     let root = berth_index::find_root(cli.repo.as_deref())?;
-    let file = root.join(Layout::components_index());
-    match berth_index::latest_in_file(&file, &args.component) {
-        Ok(v) => {
+    // A killed writer left work for the next one: finish it before answering.
+    if berth_model::journal::pending_at(&root) {
+        super::recover_pending(cli)?;
+    }
+    match berth_index::latest_checked(&root, &args.component) {
+        Ok((_, v)) => {
             output::out(&format!("{v}\n"));
             Ok(())
         }

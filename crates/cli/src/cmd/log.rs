@@ -18,8 +18,32 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
         "log",
     )?;
     let repo = super::open_repo(cli)?;
+    // The same resolver as every other command: a full path or a unique last segment of a
+    // component in the tree, with a suggestion for a typo. A component no longer in the
+    // tree is still found by its full path in the records.
+    let component = match &args.component {
+        None => None,
+        Some(name) => Some(match repo.resolve_component(name) {
+            Ok(c) => c.to_string(),
+            Err(berth_model::Error::NotFound { .. })
+                if berth_model::ComponentPath::parse(name).is_ok() =>
+            {
+                name.clone()
+            }
+            Err(e @ berth_model::Error::NotFound { .. }) => {
+                if berth_model::DomainName::parse(name).is_err() {
+                    return Err(Failure::usage(format!(
+                        "`{}` is not a component name: give a path like cloud/dmp/ms-ingestion or its last segment",
+                        output::printable(name)
+                    )));
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        }),
+    };
     let mut filter = LogFilter {
-        component: args.component.clone(),
+        component: component.clone(),
         ..LogFilter::default()
     };
     if let Some(d) = &args.domain {
@@ -44,6 +68,14 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
         }
     }
     let l = log(&repo, &filter)?;
+    if let Some(c) = &component
+        && l.entries.is_empty()
+        && repo.resolve_component(c).is_err()
+    {
+        return Err(Failure::Negative(Some(format!(
+            "component `{c}` is not in the repository and no audit record names it"
+        ))));
+    }
     if let Some(text) = output::machine(cli.format, &l)? {
         output::out(&text);
     } else if l.entries.is_empty() {
@@ -67,13 +99,14 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
                         .as_ref()
                         .map_or_else(|| "-".to_owned(), ToString::to_string),
                     r.version.to_string(),
-                    r.actor.clone(),
+                    // Records are files a person could edit: nothing in them may forge a line.
+                    output::printable(&r.actor),
                     if r.approvals.is_empty() {
                         "-".to_owned()
                     } else {
-                        r.approvals.join(",")
+                        output::printable(&r.approvals.join(","))
                     },
-                    r.reason.clone().unwrap_or_default(),
+                    output::printable(r.reason.as_deref().unwrap_or_default()),
                 ]
             })
             .collect();

@@ -56,6 +56,32 @@ pub fn open_repo(cli: &Cli) -> Result<Repository, Failure> {
     Repository::locate(cli.repo.as_deref()).map_err(Failure::from)
 }
 
+/// Finishes what killed writers left in the journal (a version renamed into place without
+/// its index row, an interrupted promotion), under the writer lock.
+pub fn recover_pending(cli: &Cli) -> Result<(), Failure> {
+    let repo = open_repo(cli)?;
+    let lock = repo.lock()?;
+    berth_index::recover(&repo, &lock, &checker(&repo))?;
+    Ok(())
+}
+
+/// The verdict on one version at a time ("is this version good?"), with every built-in
+/// rule: what add, promote, query and a journal replay are handed.
+pub fn checker(repo: &Repository) -> berth_validate::Checker<'_> {
+    berth_validate::Checker::builtin(repo)
+}
+
+/// The whole repository validated (with the per-version cache): the verdict of every
+/// version at once, for `berth index`.
+pub fn validated(repo: &Repository) -> Result<berth_validate::Report, Failure> {
+    let opts = berth_validate::Options {
+        cache: true,
+        ..berth_validate::Options::default()
+    };
+    berth_validate::validate(repo, &berth_validate::Registry::builtin(), &opts)
+        .map_err(|e| Failure::Error(e.to_string()))
+}
+
 /// Posts `event` to its owner's Slack channel when a webhook is configured. A failure is a
 /// warning on stderr and never changes the command's outcome.
 pub fn notify_quietly(repo: &Repository, event: &berth_notify::Event) {
@@ -72,19 +98,18 @@ pub fn notify_quietly(repo: &Repository, event: &berth_notify::Event) {
 pub fn promotion_notification(
     ev: &berth_promote::PromotionEvent,
     pipeline_url: Option<&str>,
-) -> Option<berth_notify::Event> {
+) -> berth_notify::Event {
     use berth_notify::{Event, EventKind};
     let kind = match (&ev.refused, ev.action) {
         (Some(_), _) => EventKind::PromotionRefused,
         (None, berth_model::AuditAction::Promote) => EventKind::Promoted,
         (None, berth_model::AuditAction::Rollback) => EventKind::RolledBack,
     };
-    let component = berth_model::ComponentPath::parse(&ev.component).ok()?;
-    let mut event = Event::new(kind, component)
+    let mut event = Event::new(kind, ev.component.clone())
         .with_stage(ev.domain.clone(), ev.environment.clone())
         .with_actor(ev.actor.clone());
-    if let Ok(v) = berth_model::Version::parse(&ev.version) {
-        event = event.with_version(v);
+    if let Some(v) = &ev.version {
+        event = event.with_version(v.clone());
     }
     let detail = match (&ev.refused, &ev.reason) {
         (Some(r), _) => Some(format!("{r}")),
@@ -97,5 +122,5 @@ pub fn promotion_notification(
     if let Some(u) = pipeline_url {
         event = event.with_pipeline_url(u);
     }
-    Some(event)
+    event
 }

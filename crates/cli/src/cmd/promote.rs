@@ -3,8 +3,8 @@
 
 use berth_model::{AuditAction, Repository};
 use berth_promote::{
-    Context, Outcome, PromoteError, Request, Stage, ValidatorHealth, execute,
-    pipeline_url_from_env, plan, resolve_actor,
+    Context, Outcome, PromoteError, Request, Stage, execute, pipeline_url_from_env, plan,
+    resolve_actor,
 };
 
 use crate::cli::{Cli, OutputFormat, PromoteArgs};
@@ -101,7 +101,7 @@ pub(super) fn run_request(
     cx: &Context,
     dry_run: bool,
 ) -> crate::CmdResult {
-    let health = ValidatorHealth::run(repo)?;
+    let health = super::checker(repo);
     let outcome = if dry_run {
         Outcome {
             plan: plan(repo, &health, req, cx)?,
@@ -113,9 +113,8 @@ pub(super) fn run_request(
     };
     if !dry_run {
         for ev in outcome.events(cx) {
-            if let Some(event) = super::promotion_notification(&ev, cx.pipeline_url.as_deref()) {
-                super::notify_quietly(repo, &event);
-            }
+            let event = super::promotion_notification(&ev, cx.pipeline_url.as_deref());
+            super::notify_quietly(repo, &event);
         }
     }
     let plan = &outcome.plan;
@@ -168,8 +167,20 @@ fn human(outcome: &Outcome, diff: &str, dry_run: bool) -> String {
     if plan.is_refused() {
         return s;
     }
+    for r in &plan.restored {
+        s.push_str(&format!(
+            "{} {} {} in {}: its audit trail records the promotion, the domain file lacked the row (an interrupted promotion); no new record\n",
+            if dry_run { "would restore" } else { "restored" },
+            r.name,
+            r.version,
+            plan.stage
+        ));
+    }
     if plan.changes.is_empty() {
-        if plan.unchanged.is_empty() {
+        if !plan.restored.is_empty() && !dry_run {
+            s.push_str(&format!("  wrote {}\n", plan.file));
+        }
+        if plan.unchanged.is_empty() && plan.restored.is_empty() {
             s.push_str(&format!("nothing to promote into {}\n", plan.stage));
         }
         return s;

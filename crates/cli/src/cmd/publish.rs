@@ -1,7 +1,7 @@
 //! `berth publish apt|oci|generic --domain D --env E …`.
 
 use berth_model::{DomainName, EnvName, Repository};
-use berth_publish::{PublishError, Stage};
+use berth_publish::{Contents, PublishError};
 
 use crate::cli::{
     Cli, OutputFormat, PublishAptArgs, PublishArgs, PublishGenericArgs, PublishOciArgs,
@@ -27,10 +27,10 @@ pub fn run(cli: &Cli, args: &PublishArgs) -> crate::CmdResult {
     }
 }
 
-fn stage(repo: &Repository, s: &StageArgs) -> crate::Result<Stage> {
+fn stage(repo: &Repository, s: &StageArgs) -> crate::Result<Contents> {
     let domain = DomainName::parse(&s.domain)?;
     let env = EnvName::parse(&s.env)?;
-    Stage::load(repo, &domain, &env).map_err(fail)
+    Contents::load(repo, &domain, &env).map_err(fail)
 }
 
 fn apt(cli: &Cli, repo: &Repository, a: &PublishAptArgs) -> crate::CmdResult {
@@ -100,7 +100,7 @@ fn oci(cli: &Cli, repo: &Repository, a: &PublishOciArgs) -> crate::CmdResult {
     push(cli, repo, &stage, a)
 }
 
-fn push(cli: &Cli, repo: &Repository, stage: &Stage, a: &PublishOciArgs) -> crate::CmdResult {
+fn push(cli: &Cli, repo: &Repository, stage: &Contents, a: &PublishOciArgs) -> crate::CmdResult {
     let Some(registry) = &a.registry else {
         return Err(Failure::usage(
             "give --out LAYOUT_DIR or --registry HOST[:PORT]",

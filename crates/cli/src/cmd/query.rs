@@ -49,7 +49,7 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> crate::CmdResult {
                 );
             }
             let opts = berth_index::IndexOptions::from_config(repo.config());
-            berth_index::build(&repo, &opts, &berth_index::basic_is_good(&repo))?
+            berth_index::build(&repo, &opts, &super::validated(&repo)?)?
         }
     };
     let result = berth_index::query(&repo, &index, &q)?;

@@ -34,6 +34,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> crate::CmdResult {
     let opts = Options {
         verify_artifacts: args.verify_artifacts,
         no_cache: args.no_cache,
+        cache: !args.no_cache,
         paths,
         ..Options::default()
     };

@@ -226,7 +226,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// The stage index of `domain/env`.
-    fn stage_index(&self, s: &berth_promote::Stage) -> Option<usize> {
+    fn stage_index(&self, s: &berth_model::Stage) -> Option<usize> {
         self.data.stages.iter().position(|x| &x.stage == s)
     }
 

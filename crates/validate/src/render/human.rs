@@ -1,8 +1,6 @@
 //! rustc-style output through annotate-snippets: `error[rule/id]: message`, the file,
 //! line and column, the source line with the span underlined, and the help.
 
-use std::collections::HashMap;
-
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use berth_model::Severity;
 
@@ -54,13 +52,10 @@ pub fn human(report: &Report, styled: bool) -> String {
     } else {
         Renderer::plain()
     };
-    let mut sources: HashMap<&camino::Utf8Path, Option<String>> = HashMap::new();
     let mut out = String::new();
     for d in &report.diagnostics {
-        let src = sources
-            .entry(d.file.as_path())
-            .or_insert_with(|| std::fs::read_to_string(report.root.join(&d.file)).ok());
-        out.push_str(&renderer.render(&[group(d, src.as_deref())]));
+        let src = report.sources.get(&d.file).map(String::as_str);
+        out.push_str(&renderer.render(&[group(d, src)]));
         out.push_str("\n\n");
     }
     out.push_str(&summary(report));

@@ -35,7 +35,7 @@ declare_rule! {
     /// after a merge needs a person: keep both records, renumber the later branch's
     /// records after the others and relink them, and check that the domain file says what
     /// the last record says. `berth log` shows the same problems.
-    pub struct AuditChain => "audit/chain", Error;
+    pub struct AuditChain => berth_model::Code::AuditChain, Error;
 }
 
 impl Rule for AuditChain {

@@ -1,7 +1,6 @@
 use berth_index::DepProblem;
 
 use crate::declare_rule;
-use crate::diagnostic::{Diagnostic, Span};
 use crate::rule::{RepoCx, Rule, RuleInfo, Sink};
 
 declare_rule! {
@@ -20,7 +19,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Write the full component path: `core/platform/common-utils >=1.2.0`.
-    pub struct DepsAmbiguous => "deps/ambiguous", Error;
+    pub struct DepsAmbiguous => berth_model::Code::DepsAmbiguous, Error;
 }
 
 impl Rule for DepsAmbiguous {
@@ -33,17 +32,11 @@ impl Rule for DepsAmbiguous {
             if !matches!(p, DepProblem::Ambiguous { .. }) {
                 continue;
             }
-            let Some(v) = r.view.version(p.component(), p.version()) else {
+            let Some(d) = crate::rules::dep_finding(r.view, p) else {
                 continue;
             };
-            let Some((file, m)) = v.metadata() else {
-                continue;
-            };
-            let [list, index] = p.field_path();
             sink.report(
-                Diagnostic::new(file, p.to_string())
-                    .at(Span::value(&m.root, &[list.as_str(), index.as_str()]))
-                    .help("write the full component path, e.g. `cloud/dmp/ms-ingestion >=1.0.0`"),
+                d.help("write the full component path, e.g. `cloud/dmp/ms-ingestion >=1.0.0`"),
             );
         }
     }

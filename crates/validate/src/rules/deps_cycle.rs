@@ -1,7 +1,6 @@
 use berth_index::DepProblem;
 
 use crate::declare_rule;
-use crate::diagnostic::{Diagnostic, Span};
 use crate::rule::{RepoCx, Rule, RuleInfo, Sink};
 
 declare_rule! {
@@ -25,7 +24,7 @@ declare_rule! {
     /// ## How to fix
     /// Remove one of the dependencies, or restrict a requirement so that it resolves to a
     /// version outside the cycle.
-    pub struct DepsCycle => "deps/cycle", Error;
+    pub struct DepsCycle => berth_model::Code::DepsCycle, Error;
 }
 
 impl Rule for DepsCycle {
@@ -38,18 +37,12 @@ impl Rule for DepsCycle {
             if !matches!(p, DepProblem::Cycle { .. }) {
                 continue;
             }
-            let Some(v) = r.view.version(p.component(), p.version()) else {
+            let Some(d) = crate::rules::dep_finding(r.view, p) else {
                 continue;
             };
-            let Some((file, m)) = v.metadata() else {
-                continue;
-            };
-            let [list, index] = p.field_path();
-            sink.report(
-                Diagnostic::new(file, p.to_string())
-                    .at(Span::value(&m.root, &[list.as_str(), index.as_str()]))
-                    .help("break the cycle: remove one of these dependencies or tighten a requirement"),
-            );
+            sink.report(d.help(
+                "break the cycle: remove one of these dependencies or tighten a requirement",
+            ));
         }
     }
 }

@@ -1,7 +1,6 @@
 use berth_index::DepProblem;
 
 use crate::declare_rule;
-use crate::diagnostic::{Diagnostic, Span};
 use crate::rule::{RepoCx, Rule, RuleInfo, Sink};
 
 declare_rule! {
@@ -22,7 +21,7 @@ declare_rule! {
     /// ## How to fix
     /// Correct the name (see the "did you mean"), relax the requirement, or publish the
     /// needed version first.
-    pub struct DepsUnresolved => "deps/unresolved", Error;
+    pub struct DepsUnresolved => berth_model::Code::DepsUnresolved, Error;
 }
 
 impl Rule for DepsUnresolved {
@@ -35,17 +34,11 @@ impl Rule for DepsUnresolved {
             if !matches!(p, DepProblem::Unresolved { .. }) {
                 continue;
             }
-            let Some(v) = r.view.version(p.component(), p.version()) else {
+            let Some(d) = crate::rules::dep_finding(r.view, p) else {
                 continue;
             };
-            let Some((file, m)) = v.metadata() else {
-                continue;
-            };
-            let [list, index] = p.field_path();
             sink.report(
-                Diagnostic::new(file, p.to_string())
-                    .at(Span::value(&m.root, &[list.as_str(), index.as_str()]))
-                    .help("name an existing component (full path or unique last segment) and a requirement one of its versions meets"),
+                d.help("name an existing component (full path or unique last segment) and a requirement one of its versions meets"),
             );
         }
     }

@@ -22,7 +22,7 @@ declare_rule! {
     /// ## How to fix
     /// Roll the stage back (`berth rollback`), or, if the version may run there, publish
     /// a new version whose metadata lists the domain and environment.
-    pub struct DomainNotAllowed => "domain/not-allowed", Error;
+    pub struct DomainNotAllowed => berth_model::Code::DomainNotAllowed, Error;
 }
 
 impl Rule for DomainNotAllowed {
@@ -39,14 +39,15 @@ impl Rule for DomainNotAllowed {
                 let Some(v) = r.view.version(&row.name, &row.version) else {
                     continue;
                 };
-                let Some((meta_path, m)) = v.metadata() else {
+                let Some(m) = v.metadata() else {
                     continue;
                 };
+                let meta_path = &m.path;
                 let mut missing = Vec::new();
-                if !m.value.domain_names().any(|x| x == d) {
+                if !m.domains.contains(d) {
                     missing.push(format!("domain `{d}`"));
                 }
-                if !m.value.env_names().any(|x| x == e) {
+                if !m.environments.contains(e) {
                     missing.push(format!("environment `{e}`"));
                 }
                 if missing.is_empty() {

@@ -32,7 +32,7 @@ declare_rule! {
     /// ## How to fix
     /// Revert the edit and promote with `berth promote COMPONENT VERSION --domain D --env
     /// E`, which checks the gates and writes the record.
-    pub struct DomainNotPromoted => "domain/not-promoted", Error;
+    pub struct DomainNotPromoted => berth_model::Code::DomainNotPromoted, Error;
 }
 
 impl Rule for DomainNotPromoted {
@@ -41,11 +41,51 @@ impl Rule for DomainNotPromoted {
     }
 
     fn check_repository(&self, r: &RepoCx<'_>, sink: &mut Sink<'_>) {
+        // A trail whose stage has no domain file at all: every promotion it records is lost.
+        for chain in &r.view.audit_chains {
+            let (d, e) = (&chain.domain, &chain.env);
+            if r.view.domain_file(d, e).is_some() || r.view.config().domain(d).is_none() {
+                continue;
+            }
+            for (c, v) in r.view.promoted(d, e) {
+                sink.report(
+                    Diagnostic::new(
+                        Layout::audit_dir(d, e),
+                        format!(
+                            "the audit trail says {c} {v} runs in {d}/{e}, but {} does not exist: a promotion was interrupted, or the file was removed",
+                            Layout::domain_file(r.view.config(), d, Some(e))
+                        ),
+                    )
+                    .help(format!(
+                        "run `berth promote {c} {v} --domain {d} --env {e}` again: it restores the row without a second record"
+                    )),
+                );
+            }
+        }
         for df in &r.view.domain_files {
             let (Some((d, e)), Some(index)) = (&df.stage, df.file.loaded()) else {
                 continue;
             };
             let promoted = r.view.promoted(d, e);
+            // Rows the trail has and the domain file lacks: an interrupted promotion (the
+            // next writer finishes it from the journal) or a row removed by hand.
+            for (c, v) in &promoted {
+                if index.value.version_of(c).is_none() {
+                    sink.report(
+                        Diagnostic::new(
+                            &df.file.path,
+                            format!(
+                                "the audit trail under {} says {c} {v} runs in {d}/{e}, but this file has no row for it: a promotion was interrupted, or the row was removed by hand",
+                                Layout::audit_dir(d, e)
+                            ),
+                        )
+                        .at(Span::key(&index.root, &["components"]))
+                        .help(format!(
+                            "run `berth promote {c} {v} --domain {d} --env {e}` again (it restores the row without a second record), or roll back through `berth rollback`"
+                        )),
+                    );
+                }
+            }
             for (i, row) in index.value.components.iter().enumerate() {
                 if r.view.version(&row.name, &row.version).is_none() {
                     continue;

@@ -21,7 +21,7 @@ declare_rule! {
     /// ## How to fix
     /// Promote the version to the earlier stage first (`berth promote … --env staging`),
     /// or set `allow_skip = true` for the domain in `berth.toml` if skipping is policy.
-    pub struct DomainStageSkipped => "domain/stage-skipped", Error;
+    pub struct DomainStageSkipped => berth_model::Code::DomainStageSkipped, Error;
 }
 
 impl Rule for DomainStageSkipped {

@@ -22,7 +22,7 @@ declare_rule! {
     /// ## How to fix
     /// Domain files are written by `berth promote` and `berth rollback`; use them instead
     /// of editing the file, and revert the hand edit.
-    pub struct DomainUnknownVersion => "domain/unknown-version", Error;
+    pub struct DomainUnknownVersion => berth_model::Code::DomainUnknownVersion, Error;
 }
 
 impl Rule for DomainUnknownVersion {

@@ -29,7 +29,7 @@ declare_rule! {
     /// ## How to fix
     /// Run `berth index` and commit the result (the `berth-index` pre-commit hook does
     /// it for you).
-    pub struct IndexStale => "index/stale", Error;
+    pub struct IndexStale => berth_model::Code::IndexStale, Error;
 }
 
 impl Rule for IndexStale {
@@ -137,7 +137,7 @@ impl Rule for IndexStale {
         }
         if findings == 0 && !unknown_rows {
             let generated = berth_index::render(&fresh).unwrap_or_default();
-            let bytes = view.repo.store().read(&file.path).unwrap_or_default();
+            let bytes = view.repo().read_bytes(&file.path).unwrap_or_default();
             if bytes != generated.as_bytes() {
                 sink.report(
                     Diagnostic::new(

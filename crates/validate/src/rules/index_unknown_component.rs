@@ -20,7 +20,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Never edit the index by hand: run `berth index` and commit the result.
-    pub struct IndexUnknownComponent => "index/unknown-component", Error;
+    pub struct IndexUnknownComponent => berth_model::Code::IndexUnknownComponent, Error;
 }
 
 impl Rule for IndexUnknownComponent {

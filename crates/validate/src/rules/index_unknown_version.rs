@@ -20,7 +20,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Never edit the index by hand: run `berth index` and commit the result.
-    pub struct IndexUnknownVersion => "index/unknown-version", Error;
+    pub struct IndexUnknownVersion => berth_model::Code::IndexUnknownVersion, Error;
 }
 
 impl Rule for IndexUnknownVersion {

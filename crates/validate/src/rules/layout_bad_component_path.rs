@@ -22,7 +22,7 @@ declare_rule! {
     /// ## How to fix
     /// Rename the directory to a lowercase name (`dmp-tools`), or move the component into
     /// a group.
-    pub struct LayoutBadComponentPath => "layout/bad-component-path", Error;
+    pub struct LayoutBadComponentPath => berth_model::Code::LayoutBadComponentPath, Error;
 }
 
 impl Rule for LayoutBadComponentPath {

@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Rename the directory to its SemVer version (`1.0.0`).
-    pub struct LayoutBadVersion => "layout/bad-version", Error;
+    pub struct LayoutBadVersion => berth_model::Code::LayoutBadVersion, Error;
 }
 
 impl Rule for LayoutBadVersion {

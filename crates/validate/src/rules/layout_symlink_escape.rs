@@ -20,7 +20,7 @@ declare_rule! {
     /// ## How to fix
     /// Replace the link with the file itself (`berth add` copies artifacts in), or remove
     /// it.
-    pub struct LayoutSymlinkEscape => "layout/symlink-escape", Error;
+    pub struct LayoutSymlinkEscape => berth_model::Code::LayoutSymlinkEscape, Error;
 }
 
 impl Rule for LayoutSymlinkEscape {

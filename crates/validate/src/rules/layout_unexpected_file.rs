@@ -26,7 +26,7 @@ declare_rule! {
     /// ## How to fix
     /// Move the file where it belongs (release notes: `generic/` through `berth add
     /// --generic`), declare the domain in `berth.toml`, or delete the file.
-    pub struct LayoutUnexpectedFile => "layout/unexpected-file", Warn;
+    pub struct LayoutUnexpectedFile => berth_model::Code::LayoutUnexpectedFile, Warn;
 }
 
 impl Rule for LayoutUnexpectedFile {

@@ -20,7 +20,7 @@ declare_rule! {
     /// ## How to fix
     /// Move the artifacts to `generic/` (with `berth add --generic`), or register the
     /// format under `[repository] extra_formats`.
-    pub struct LayoutUnknownFormat => "layout/unknown-format", Error;
+    pub struct LayoutUnknownFormat => berth_model::Code::LayoutUnknownFormat, Error;
 }
 
 impl Rule for LayoutUnknownFormat {

@@ -23,7 +23,7 @@ declare_rule! {
     /// ## How to fix
     /// Build the artifact for the declared architecture, or correct `architecture` in
     /// `metadata.yaml`.
-    pub struct ManifestArchMismatch => "manifest/arch-mismatch", Error;
+    pub struct ManifestArchMismatch => berth_model::Code::ManifestArchMismatch, Error;
 }
 
 impl Rule for ManifestArchMismatch {
@@ -71,7 +71,7 @@ impl Rule for ManifestArchMismatch {
                 }
                 _ => continue,
             };
-            if let Some(p) = berth_model::checks::arch_mismatch(&meta.value, &archs, &what) {
+            for p in berth_model::checks::arch_mismatch(&meta.value, v.config(), &archs, &what) {
                 sink.report(from_problem(file, &meta.root, &p));
             }
         }

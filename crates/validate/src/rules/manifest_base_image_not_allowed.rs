@@ -2,8 +2,8 @@ use berth_model::Format;
 
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::policy::base_image_allowed;
 use crate::rule::{Rule, RuleInfo, Sink, VersionCx};
+use berth_model::policy::base_image_allowed;
 
 declare_rule! {
     /// ## What it checks
@@ -22,7 +22,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Rebuild on an approved base, or get the base added to `allowed_base_images`.
-    pub struct ManifestBaseImageNotAllowed => "manifest/base-image-not-allowed", Error;
+    pub struct ManifestBaseImageNotAllowed => berth_model::Code::ManifestBaseImageNotAllowed, Error;
 }
 
 impl Rule for ManifestBaseImageNotAllowed {

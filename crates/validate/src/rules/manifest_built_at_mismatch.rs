@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Manifests are generated, never typed: re-add the artifact with `berth add`.
-    pub struct ManifestBuiltAtMismatch => "manifest/built-at-mismatch", Error;
+    pub struct ManifestBuiltAtMismatch => berth_model::Code::ManifestBuiltAtMismatch, Error;
 }
 
 impl Rule for ManifestBuiltAtMismatch {

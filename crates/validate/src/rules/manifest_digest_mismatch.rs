@@ -27,7 +27,7 @@ declare_rule! {
     /// ## How to fix
     /// Manifests are generated, never typed: re-add the artifact with `berth add` (as a
     /// new version if the old bytes are gone).
-    pub struct ManifestDigestMismatch => "manifest/digest-mismatch", Error;
+    pub struct ManifestDigestMismatch => berth_model::Code::ManifestDigestMismatch, Error;
 }
 
 impl Rule for ManifestDigestMismatch {

@@ -21,7 +21,7 @@ declare_rule! {
     /// ## How to fix
     /// Restore the original file. If the new bytes are wanted, publish them as a new
     /// version with `berth add`.
-    pub struct ManifestFileChanged => "manifest/file-changed", Error;
+    pub struct ManifestFileChanged => berth_model::Code::ManifestFileChanged, Error;
 }
 
 impl Rule for ManifestFileChanged {
@@ -35,7 +35,7 @@ impl Rule for ManifestFileChanged {
                 continue;
             };
             for name in &f.files {
-                if !m.value.files.iter().any(|e| &e.path == name) {
+                if !m.value.files.iter().any(|e| &e.path == name) && !f.odd.contains(name) {
                     sink.report(
                         Diagnostic::new(
                             path,
@@ -48,8 +48,21 @@ impl Rule for ManifestFileChanged {
             }
             let Some(facts) = &f.facts else { continue };
             for (i, entry) in m.value.files.iter().enumerate() {
-                let Some(Ok(now)) = facts.files.get(&entry.path) else {
-                    continue;
+                let now = match facts.files.get(&entry.path) {
+                    Some(Ok(now)) => now,
+                    // Listed and present, but not readable as a file (a link, a FIFO put in
+                    // its place): the bytes published are gone.
+                    Some(Err(e)) => {
+                        sink.report(
+                            Diagnostic::new(path, format!("`{}` cannot be read: {e}", entry.path))
+                                .at(Span::value(&m.root, &["files", &i.to_string(), "path"]))
+                                .help(
+                                    "restore the original file; publish new bytes as a new version",
+                                ),
+                        );
+                        continue;
+                    }
+                    None => continue,
                 };
                 let Some(recorded) = entry.sha256.get() else {
                     continue;

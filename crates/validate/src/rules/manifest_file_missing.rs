@@ -22,7 +22,7 @@ declare_rule! {
     /// ## How to fix
     /// Restore the file from the artifact store or CI, or re-add the version's artifacts
     /// with `berth add`.
-    pub struct ManifestFileMissing => "manifest/file-missing", Error;
+    pub struct ManifestFileMissing => berth_model::Code::ManifestFileMissing, Error;
 }
 
 impl Rule for ManifestFileMissing {

@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Manifests are generated: re-add the artifact with `berth add`.
-    pub struct ManifestFormatMismatch => "manifest/format-mismatch", Error;
+    pub struct ManifestFormatMismatch => berth_model::Code::ManifestFormatMismatch, Error;
 }
 
 impl Rule for ManifestFormatMismatch {

@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Fix the build machine's clock and rebuild; never edit `built_at`.
-    pub struct ManifestFutureBuild => "manifest/future-build", Error;
+    pub struct ManifestFutureBuild => berth_model::Code::ManifestFutureBuild, Error;
 }
 
 impl Rule for ManifestFutureBuild {

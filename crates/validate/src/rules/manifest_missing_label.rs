@@ -23,7 +23,7 @@ declare_rule! {
     /// ## How to fix
     /// Set the label when building the image (`docker build --label
     /// org.opencontainers.image.revision=$CI_COMMIT_SHA`) and add the new build.
-    pub struct ManifestMissingLabel => "manifest/missing-label", Error;
+    pub struct ManifestMissingLabel => berth_model::Code::ManifestMissingLabel, Error;
 }
 
 impl Rule for ManifestMissingLabel {

@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Manifests are generated: re-add the artifact with `berth add`.
-    pub struct ManifestVersionMismatch => "manifest/version-mismatch", Error;
+    pub struct ManifestVersionMismatch => berth_model::Code::ManifestVersionMismatch, Error;
 }
 
 impl Rule for ManifestVersionMismatch {

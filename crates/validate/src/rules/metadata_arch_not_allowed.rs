@@ -19,7 +19,7 @@ declare_rule! {
     /// ## How to fix
     /// Build for an allowed architecture, or add the architecture to
     /// `[repository] architectures`.
-    pub struct MetadataArchNotAllowed => "metadata/arch-not-allowed", Error;
+    pub struct MetadataArchNotAllowed => berth_model::Code::MetadataArchNotAllowed, Error;
 }
 
 impl Rule for MetadataArchNotAllowed {
@@ -32,7 +32,7 @@ impl Rule for MetadataArchNotAllowed {
             return;
         };
         for p in berth_model::checks::against_config(&m.value, v.config()) {
-            if p.rule == Self::INFO.id {
+            if p.rule.id() == Self::INFO.id {
                 sink.report(from_problem(file, &m.root, &p));
             }
         }

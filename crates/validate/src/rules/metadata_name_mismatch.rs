@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Set the fields to the path's segments, or move the version to the right component.
-    pub struct MetadataNameMismatch => "metadata/name-mismatch", Error;
+    pub struct MetadataNameMismatch => berth_model::Code::MetadataNameMismatch, Error;
 }
 
 impl Rule for MetadataNameMismatch {

@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Use a declared domain, or declare the new one with its ladder in `berth.toml`.
-    pub struct MetadataUnknownDomain => "metadata/unknown-domain", Error;
+    pub struct MetadataUnknownDomain => berth_model::Code::MetadataUnknownDomain, Error;
 }
 
 impl Rule for MetadataUnknownDomain {
@@ -31,7 +31,7 @@ impl Rule for MetadataUnknownDomain {
             return;
         };
         for p in berth_model::checks::against_config(&m.value, v.config()) {
-            if p.rule == Self::INFO.id {
+            if p.rule.id() == Self::INFO.id {
                 sink.report(from_problem(file, &m.root, &p));
             }
         }

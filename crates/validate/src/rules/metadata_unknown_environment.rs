@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Use the names of the ladders (`staging`, `prod`), or add the rung to a ladder.
-    pub struct MetadataUnknownEnvironment => "metadata/unknown-environment", Error;
+    pub struct MetadataUnknownEnvironment => berth_model::Code::MetadataUnknownEnvironment, Error;
 }
 
 impl Rule for MetadataUnknownEnvironment {
@@ -31,7 +31,7 @@ impl Rule for MetadataUnknownEnvironment {
             return;
         };
         for p in berth_model::checks::against_config(&m.value, v.config()) {
-            if p.rule == Self::INFO.id {
+            if p.rule.id() == Self::INFO.id {
                 sink.report(from_problem(file, &m.root, &p));
             }
         }

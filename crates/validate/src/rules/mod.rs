@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use berth_model::checks::Problem;
-use berth_model::yaml::{Node, YamlError};
+use berth_model::yaml::{Node, YamlError, YamlErrorKind};
 use camino::Utf8Path;
 
 use crate::diagnostic::{Diagnostic, Span};
@@ -85,6 +85,14 @@ pub use schema_missing_field::SchemaMissingField;
 pub use schema_parse::SchemaParse;
 pub use schema_unknown_field::SchemaUnknownField;
 
+/// The dependency rules: the only repository-scope rules that judge a version (their
+/// findings count in its verdict).
+pub const DEPS_RULES: [&str; 3] = [
+    berth_model::Code::DepsUnresolved.id(),
+    berth_model::Code::DepsAmbiguous.id(),
+    berth_model::Code::DepsCycle.id(),
+];
+
 /// Every built-in rule.
 pub fn all() -> Vec<Arc<dyn Rule>> {
     vec![
@@ -127,6 +135,20 @@ pub fn all() -> Vec<Arc<dyn Rule>> {
     ]
 }
 
+/// A dependency problem as a finding at its entry of `dependencies` in the version's
+/// metadata.yaml; `None` when the version or its metadata is not in the view.
+pub(crate) fn dep_finding(
+    view: &crate::view::RepoView<'_>,
+    p: &berth_index::DepProblem,
+) -> Option<Diagnostic> {
+    let m = view.version(p.component(), p.version())?.metadata()?;
+    let d = Diagnostic::new(&m.path, p.to_string());
+    Some(match m.deps.iter().find(|d| d.index == p.index()) {
+        Some(dep) => d.at(dep.span),
+        None => d,
+    })
+}
+
 /// A problem found by one of berth-model's shared checks, as a finding in `file`.
 pub(crate) fn from_problem(file: &Utf8Path, root: &Node, p: &Problem) -> Diagnostic {
     let path: Vec<&str> = p.field.iter().map(String::as_str).collect();
@@ -145,23 +167,15 @@ pub(crate) enum LoadFailure {
 }
 
 pub(crate) fn load_failure(e: &YamlError) -> LoadFailure {
-    let m = e.message.as_str();
-    if m.contains("missing required field") || m.contains("missing field") {
-        LoadFailure::MissingField
-    } else if m.contains("unknown field") {
-        LoadFailure::UnknownField
-    } else if m.starts_with("YAML syntax error")
-        || m.starts_with("cannot read the file")
-        || m.contains("duplicate key")
-        || m.contains("not UTF-8")
-        || m.contains("alias")
-        || m.contains("nesting deeper")
-        || m.contains("second YAML document")
-        || m.contains("a mapping key must be")
-    {
-        LoadFailure::Parse
-    } else {
-        LoadFailure::InvalidValue
+    match e.kind {
+        YamlErrorKind::MissingField => LoadFailure::MissingField,
+        YamlErrorKind::UnknownField => LoadFailure::UnknownField,
+        YamlErrorKind::Io
+        | YamlErrorKind::Encoding
+        | YamlErrorKind::Syntax
+        | YamlErrorKind::DuplicateKey
+        | YamlErrorKind::Limit => LoadFailure::Parse,
+        _ => LoadFailure::InvalidValue,
     }
 }
 

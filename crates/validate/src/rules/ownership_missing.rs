@@ -22,7 +22,7 @@ declare_rule! {
     /// ## How to fix
     /// Write `ownership.yaml` in the component's group directory with `owner_team`,
     /// `product_owner`, `slack_channel`, `source_repo`, `ci_pipeline` and `audit_contact`.
-    pub struct OwnershipMissing => "ownership/missing", Error;
+    pub struct OwnershipMissing => berth_model::Code::OwnershipMissing, Error;
 }
 
 impl Rule for OwnershipMissing {

@@ -21,7 +21,7 @@ declare_rule! {
     /// ## How to fix
     /// Set `team` to the owning team, or have the group's owners add your team to
     /// `teams` in their `ownership.yaml`.
-    pub struct OwnershipTeamNotOwner => "ownership/team-not-owner", Error;
+    pub struct OwnershipTeamNotOwner => berth_model::Code::OwnershipTeamNotOwner, Error;
 }
 
 impl Rule for OwnershipTeamNotOwner {

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Correct the value as the message says.
-    pub struct SchemaInvalidValue => "schema/invalid-value", Error;
+    pub struct SchemaInvalidValue => berth_model::Code::SchemaInvalidValue, Error;
 }
 
 fn manifest_values(path: &Utf8Path, root: &Node, m: &Manifest, sink: &mut Sink<'_>) {

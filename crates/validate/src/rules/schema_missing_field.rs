@@ -29,7 +29,7 @@ declare_rule! {
     /// ## How to fix
     /// Add the field named in the message. A missing `manifest.yaml` is written by
     /// `berth add`: re-add the artifact rather than writing it by hand.
-    pub struct SchemaMissingField => "schema/missing-field", Error;
+    pub struct SchemaMissingField => berth_model::Code::SchemaMissingField, Error;
 }
 
 impl Rule for SchemaMissingField {

@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Correct the syntax at the line and column given (here: close the list with `]`).
-    pub struct SchemaParse => "schema/parse", Error;
+    pub struct SchemaParse => berth_model::Code::SchemaParse, Error;
 }
 
 impl Rule for SchemaParse {

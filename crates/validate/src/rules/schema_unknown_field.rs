@@ -20,15 +20,11 @@ declare_rule! {
     /// ## How to fix
     /// Rename the key as the "did you mean" hint suggests, or prefix your own keys with
     /// `x-` (`x-cost-center: 42`).
-    pub struct SchemaUnknownField => "schema/unknown-field", Error;
+    pub struct SchemaUnknownField => berth_model::Code::SchemaUnknownField, Error;
 }
 
 /// The backticked words of a message: for serde's "unknown field `a`, expected one of
 /// `b`, `c`", the key then the expected names.
-fn backticked(m: &str) -> Vec<&str> {
-    m.split('`').skip(1).step_by(2).collect()
-}
-
 impl Rule for SchemaUnknownField {
     fn info(&self) -> &'static RuleInfo {
         &Self::INFO
@@ -37,18 +33,9 @@ impl Rule for SchemaUnknownField {
     fn check_file(&self, f: &FileCx<'_>, sink: &mut Sink<'_>) {
         if let FileOutcome::Failed(e) = f.outcome {
             if load_failure(e) == LoadFailure::UnknownField {
-                let words = backticked(&e.message);
-                let hint = words.split_first().and_then(|(key, expected)| {
-                    expected
-                        .iter()
-                        .map(|c| (strsim::jaro_winkler(key, c), *c))
-                        .filter(|(s, _)| *s >= 0.8)
-                        .max_by(|a, b| a.0.total_cmp(&b.0))
-                        .map(|(_, c)| format!("did you mean `{c}`?"))
-                });
-                let width = words.first().map_or(1, |k| k.chars().count() as u32);
+                let width = e.key.as_ref().map_or(1, |k| k.chars().count() as u32);
                 let d = Diagnostic::new(f.path, &e.message).at_pos(e.pos, width);
-                sink.report(match hint {
+                sink.report(match e.help.clone() {
                     Some(h) => d.help(h),
                     None => d,
                 });

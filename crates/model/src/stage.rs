@@ -1,12 +1,45 @@
 //! Stages: one rung of one domain's ladder, and the domain file that says what it runs.
+//! The one `Stage` type of berth: promotion, publishing and the site all use it.
 
 use std::fmt;
 
-use berth_model::{Config, DomainIndex, DomainName, EnvName, Layout, Repository};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
-use crate::{PromoteError, Result};
+use crate::config::Config;
+use crate::files::DomainIndex;
+use crate::ids::{DomainName, EnvName};
+use crate::layout::Layout;
+use crate::repo::Repository;
+
+/// A stage that `berth.toml` does not declare.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    /// The domain is not declared in `berth.toml`.
+    #[error(
+        "domain `{domain}` is not declared in berth.toml (declared: {known}); add a [domains.{domain}] table with its ladder"
+    )]
+    UnknownDomain {
+        /// The name given.
+        domain: String,
+        /// The declared domains, comma-separated.
+        known: String,
+    },
+    /// The environment is not a rung of the domain's ladder.
+    #[error(
+        "environment `{env}` is not on the ladder of domain `{domain}` ({ladder}); use one of them, or add it to [domains.{domain}] ladder in berth.toml"
+    )]
+    UnknownEnv {
+        /// The domain.
+        domain: String,
+        /// The name given.
+        env: String,
+        /// The ladder, ` → `-separated.
+        ladder: String,
+    },
+}
+
+type Result<T, E = StageError> = std::result::Result<T, E>;
 
 /// One rung of a domain's ladder: `cloud/staging`, `cloud/prod`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -29,12 +62,12 @@ impl Stage {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let d = DomainName::parse(domain).map_err(|_| PromoteError::UnknownDomain {
+        let d = DomainName::parse(domain).map_err(|_| StageError::UnknownDomain {
             domain: domain.to_owned(),
             known: known(),
         })?;
         let Some(dc) = config.domain(&d) else {
-            return Err(PromoteError::UnknownDomain {
+            return Err(StageError::UnknownDomain {
                 domain: domain.to_owned(),
                 known: known(),
             });
@@ -50,7 +83,7 @@ impl Stage {
             None => dc
                 .production()
                 .cloned()
-                .ok_or_else(|| PromoteError::UnknownEnv {
+                .ok_or_else(|| StageError::UnknownEnv {
                     domain: domain.to_owned(),
                     env: String::new(),
                     ladder: ladder(),
@@ -58,7 +91,7 @@ impl Stage {
             Some(e) => match EnvName::parse(e) {
                 Ok(en) if dc.ladder.contains(&en) => en,
                 _ => {
-                    return Err(PromoteError::UnknownEnv {
+                    return Err(StageError::UnknownEnv {
                         domain: domain.to_owned(),
                         env: e.to_owned(),
                         ladder: ladder(),
@@ -126,7 +159,7 @@ impl fmt::Display for Stage {
 }
 
 /// What a stage runs now: its domain file, or nothing when the file does not exist yet.
-pub fn read_stage(repo: &Repository, stage: &Stage) -> Result<DomainIndex> {
+pub fn read_stage(repo: &Repository, stage: &Stage) -> crate::repo::Result<DomainIndex> {
     Ok(repo
         .domain_index(&stage.domain, &stage.env)?
         .map(|l| l.value)

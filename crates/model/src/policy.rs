@@ -1,15 +1,15 @@
 //! Policy checks shared with other crates: base-image globs and the age of a build that
 //! may still be promoted (`berth-promote` calls [`build_too_old`] for its age gate).
 
-use berth_model::Timestamp;
-use berth_model::config::Policy;
-use berth_model::files::Manifest;
+use crate::Timestamp;
+use crate::config::Policy;
+use crate::files::Manifest;
 
 /// True when `text` matches the glob `pattern`: `*` any run of characters (also `/` and
 /// `:`), `?` one character, everything else literally.
 ///
 /// ```
-/// use berth_validate::policy::glob_match;
+/// use berth_model::policy::glob_match;
 /// assert!(glob_match("python:3.11-*", "python:3.11-alpine"));
 /// assert!(glob_match("gcr.io/distroless/*", "gcr.io/distroless/static:nonroot"));
 /// assert!(glob_match("debian:bookworm?", "debian:bookworm1"));
