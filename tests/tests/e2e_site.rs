@@ -495,4 +495,14 @@ fn the_command_reports_what_it_wrote_and_refuses_the_repository() {
     let (code, _, stderr) = run(&["site", "--out", root.as_str()]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("berth.toml"), "{stderr}");
+    // Nor into its tree, which only the store writes.
+    let before = berth_tests::tree_digest(&root);
+    let inside = root.join("index/site");
+    let (code, _, stderr) = run(&["site", "--out", inside.as_str()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("inside the repository's index/"),
+        "{stderr}"
+    );
+    assert_eq!(before, berth_tests::tree_digest(&root), "nothing written");
 }

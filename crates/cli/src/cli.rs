@@ -598,4 +598,8 @@ pub struct SiteArgs {
     /// The site's public URL, for canonical links (e.g. $CI_PAGES_URL).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Read every file again: ignore the validator's per-version cache in .berth/cache
+    /// (as `berth validate --no-cache`). The site is the same either way.
+    #[arg(long)]
+    pub no_cache: bool,
 }

@@ -1,8 +1,9 @@
 //! Reading the repository into typed page data, through the public, high-level APIs only:
-//! `berth_model::Repository` for the tree, `berth_validate::validate` (one run) for the
-//! findings, `berth_promote` for stages, diffs and the audit trail, `berth_index::Resolver`
-//! for dependencies. Nothing here fails on odd content: what does not load is kept as the
-//! error text, for the page that shows it.
+//! `berth_model::Repository` for the tree (every read goes through its store: no link is
+//! followed, only regular files within their size limits are read), `berth_validate::validate`
+//! (one run) for the findings, `berth_promote` for diffs and the audit trail,
+//! `berth_index::Resolver` for dependencies. Nothing here fails on odd content: what does
+//! not load is kept as the error text, for the page that shows it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -153,19 +154,24 @@ pub(crate) fn count<'a>(findings: impl Iterator<Item = &'a Finding>) -> (usize, 
 }
 
 /// Reads everything the site shows. `registry` gives the rules of the one validation run
-/// (no artifact bytes are read).
-pub(crate) fn collect(repo: &Repository, registry: &Registry) -> Result<Data> {
+/// (no artifact bytes are read); with `cache`, that run keeps and uses the validator's
+/// per-version cache in `.berth/cache/`, as `berth validate` does (same findings).
+pub(crate) fn collect(repo: &Repository, registry: &Registry, cache: bool) -> Result<Data> {
     let config = repo.config();
+    let opts = Options {
+        cache,
+        ..Options::default()
+    };
     // The validation run and the reading of the tree overlap (both are parallel inside;
     // each has serial stretches the other fills).
     let (report, tree) = rayon::join(
-        || berth_validate::validate(repo, registry, &Options::default()),
+        || berth_validate::validate(repo, registry, &opts),
         || read_tree(repo),
     );
     let report = report?;
     let (mut components, mut stages, index_problem) = tree?;
     // Findings: each tied to its component and version, its stage, its team.
-    let names: Vec<String> = components.iter().map(|c| c.path.to_string()).collect();
+    let names: Vec<ComponentPath> = components.iter().map(|c| c.path.clone()).collect();
     let comp_index: HashMap<&str, usize> = names
         .iter()
         .enumerate()
@@ -331,8 +337,17 @@ fn read_tree(repo: &Repository) -> Result<Tree> {
         })
         .collect();
 
-    // Dependencies of each component's reference version, then who depends on whom.
-    let resolver = Resolver::new(repo)?;
+    // Dependencies of each component's reference version, then who depends on whom. The
+    // resolver is told the components and versions already listed, so it lists nothing.
+    let resolver = Resolver::with_components(repo, paths.iter().cloned());
+    for c in &components {
+        if let Ok(vers) = &c.versions {
+            resolver.know_versions(
+                c.path.clone(),
+                vers.iter().map(|x| x.version.clone()).collect(),
+            );
+        }
+    }
     let deps: Vec<Result<Vec<DepEdge>, String>> = components
         .par_iter()
         .map(|c| resolve_all(&resolver, c))
@@ -476,10 +491,10 @@ fn parent_of(c: &ComponentPath) -> String {
         .unwrap_or_default()
 }
 
+/// The stage after `s` on its ladder, if any.
 fn next_stage(config: &berth_model::Config, s: &Stage) -> Option<Stage> {
     let ladder = &config.domain(&s.domain)?.ladder;
-    let i = ladder.iter().position(|e| e == &s.env)?;
-    ladder.get(i + 1).map(|e| Stage {
+    ladder.get(s.rung(config)? + 1).map(|e| Stage {
         domain: s.domain.clone(),
         env: e.clone(),
     })

@@ -47,6 +47,16 @@ pub enum SiteError {
         /// The output directory.
         out: Utf8PathBuf,
     },
+    /// The output directory lies in the repository's tree, which only the store writes.
+    #[error(
+        "{out} is inside the repository's {part}/ directory; write the site beside the tree instead, e.g. `--out public`"
+    )]
+    OutInsideTree {
+        /// The output directory.
+        out: Utf8PathBuf,
+        /// The directory of the tree it is in (`components`, `index`, `.berth`).
+        part: &'static str,
+    },
 }
 
 impl SiteError {

@@ -49,9 +49,9 @@ mod links;
 mod ruledoc;
 mod views;
 
-use berth_model::Repository;
+use berth_model::{Repository, layout};
 use berth_validate::Registry;
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
 
 pub use error::{Result, SiteError};
 pub use output::WriteReport;
@@ -67,6 +67,10 @@ pub struct Options {
     pub rows_per_page: Option<usize>,
     /// The rules of the validation run (default: the built-in ones).
     pub registry: Registry,
+    /// Keep and use the validator's per-version cache in `.berth/cache/` (berth's private
+    /// state, as `berth validate` does; the findings are the same either way). Off by
+    /// default for embedding code, on in the CLI.
+    pub cache: bool,
 }
 
 impl Options {
@@ -77,6 +81,7 @@ impl Options {
             base_url: None,
             rows_per_page: None,
             registry: Registry::builtin(),
+            cache: false,
         }
     }
 }
@@ -143,7 +148,7 @@ pub struct Summary {
 
 /// Renders the whole site in memory.
 pub fn render(repo: &Repository, opts: &Options) -> Result<Site> {
-    let data = collect::collect(repo, &opts.registry)?;
+    let data = collect::collect(repo, &opts.registry, opts.cache)?;
     let renderer = views::Renderer::new(&data, opts, repo_name(repo.root()));
     let pages = renderer.pages()?;
     Ok(Site {
@@ -159,8 +164,12 @@ pub fn write(site: &Site, out: &Utf8Path) -> Result<WriteReport> {
     output::write_pages(out, &site.pages)
 }
 
-/// Renders the site of `repo` and writes it to `opts.out`.
+/// Renders the site of `repo` and writes it to `opts.out`. Refuses an output directory
+/// that is the repository or lies in its tree (`components/`, `index/`, `.berth/`): the
+/// site is written with plain file operations, and the tree is written only through the
+/// store. A directory beside them (`public/` at the root, for GitLab Pages) is fine.
 pub fn build(repo: &Repository, opts: &Options) -> Result<Summary> {
+    check_out(repo.root(), &opts.out)?;
     let site = render(repo, opts)?;
     let write = write(&site, &opts.out)?;
     Ok(Summary {
@@ -173,14 +182,91 @@ pub fn build(repo: &Repository, opts: &Options) -> Result<Summary> {
     })
 }
 
-/// The name shown for the repository: its directory's name.
+/// Refuses an output directory that is `root` or inside one of its tree's directories
+/// (compared by the paths' text, `.` and `..` resolved).
+fn check_out(root: &Utf8Path, out: &Utf8Path) -> Result<()> {
+    let (root, abs) = (lexical_absolute(root), lexical_absolute(out));
+    if abs == root {
+        return Err(SiteError::OutIsRepository {
+            out: out.to_owned(),
+        });
+    }
+    for part in [layout::COMPONENTS_DIR, layout::INDEX_DIR, layout::STATE_DIR] {
+        if abs.starts_with(root.join(part)) {
+            return Err(SiteError::OutInsideTree {
+                out: out.to_owned(),
+                part,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute against the working directory, with `.` and `..` resolved by its
+/// text alone, never by asking the filesystem.
+fn lexical_absolute(path: &Utf8Path) -> Utf8PathBuf {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| Utf8PathBuf::from_path_buf(d).ok());
+    let joined = match cwd {
+        Some(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_owned(),
+    };
+    let mut out = Utf8PathBuf::from("/");
+    for c in joined.components() {
+        match c {
+            Utf8Component::Normal(n) => out.push(n),
+            Utf8Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The name shown for the repository: its directory's name, worked out from the path's
+/// text (the tree is read only through the store).
 fn repo_name(root: &Utf8Path) -> String {
-    root.file_name()
-        .map(str::to_owned)
-        .or_else(|| {
-            std::fs::canonicalize(root)
-                .ok()
-                .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-        })
-        .unwrap_or_else(|| "repository".to_owned())
+    lexical_absolute(root)
+        .file_name()
+        .map_or_else(|| "repository".to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_is_named_by_its_directory() {
+        assert_eq!(repo_name(Utf8Path::new("/srv/repos/platform")), "platform");
+        assert_eq!(repo_name(Utf8Path::new("/srv/repos/platform/")), "platform");
+        assert_eq!(
+            repo_name(Utf8Path::new("/srv/repos/platform/.")),
+            "platform"
+        );
+        assert_eq!(
+            repo_name(Utf8Path::new("/srv/repos/platform/x/..")),
+            "platform"
+        );
+        assert_eq!(repo_name(Utf8Path::new("/")), "repository");
+    }
+
+    #[test]
+    fn the_site_is_never_written_into_the_tree() {
+        let root = Utf8Path::new("/srv/repo");
+        assert!(check_out(root, Utf8Path::new("/srv/repo/public")).is_ok());
+        assert!(check_out(root, Utf8Path::new("/srv/site")).is_ok());
+        assert!(check_out(root, Utf8Path::new("/srv/repo/indexes")).is_ok());
+        for bad in [
+            "/srv/repo",
+            "/srv/repo/public/..",
+            "/srv/repo/components/site",
+            "/srv/repo/index",
+            "/srv/repo/x/../.berth/site",
+        ] {
+            let e = check_out(root, Utf8Path::new(bad)).expect_err(bad);
+            assert!(e.to_string().contains(bad), "{e}");
+        }
+    }
 }

@@ -413,6 +413,63 @@ fn odd_repositories_still_get_pages_that_say_what_is_wrong() {
     );
 }
 
+/// Moves `rel` out of the tree, into `outside`, and leaves a symbolic link to it.
+fn link_out(root: &Utf8Path, rel: &str, outside: &Utf8Path) {
+    let target = outside.join(rel.replace('/', "_"));
+    std::fs::rename(root.join(rel), &target).expect("move out");
+    std::os::unix::fs::symlink(&target, root.join(rel)).expect("symlink");
+}
+
+#[test]
+fn links_leading_out_of_the_tree_are_never_followed() {
+    let f = example();
+    let outside = f.out.join("elsewhere");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    // What lies outside carries a secret in every file a link points to.
+    let meta = "components/cloud/dmp/ms-export/versions/3.2.0/metadata.yaml";
+    let text = std::fs::read_to_string(f.root.join(meta)).expect("read");
+    std::fs::write(
+        f.root.join(meta),
+        text.replace("Exports to the data lake nightly", "TOP-SECRET-NOTES"),
+    )
+    .expect("write");
+    link_out(&f.root, meta, &outside);
+    let own = "components/ran/oam/ownership.yaml";
+    let text = std::fs::read_to_string(f.root.join(own)).expect("read");
+    std::fs::write(
+        f.root.join(own),
+        text.replace("#ran-oam-alerts", "#top-secret-channel"),
+    )
+    .expect("write");
+    link_out(&f.root, own, &outside);
+    std::fs::write(
+        outside.join("lab.yaml"),
+        "components:\n  - name: ran/oam/ms-alarm-relay\n    version: 0.0.1-topsecret\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(
+        outside.join("lab.yaml"),
+        f.root.join("index/domain-ran-lab.yaml"),
+    )
+    .expect("symlink");
+
+    let site = site_of(&f.root);
+    for p in &site.pages {
+        let text = String::from_utf8_lossy(&p.bytes).to_lowercase();
+        assert!(
+            !text.contains("top-secret") && !text.contains("topsecret"),
+            "{} shows what a link outside the tree points to",
+            p.path
+        );
+    }
+    let export = html(&site, "c/cloud/dmp/ms-export/index.html");
+    assert!(export.contains("is a symbolic link"), "{export}");
+    let lab = html(&site, "stage/ran/lab.html");
+    assert!(lab.contains("is a symbolic link"), "{lab}");
+    let relay = html(&site, "c/ran/oam/ms-alarm-relay/index.html");
+    assert!(relay.contains("is a symbolic link"), "{relay}");
+}
+
 #[test]
 fn text_from_the_repository_is_escaped() {
     let f = example();

@@ -13,8 +13,14 @@ pub fn run(cli: &Cli, args: &SiteArgs) -> crate::CmdResult {
         "site",
     )?;
     let repo = super::open_repo(cli)?;
+    // What the stages run must be what `berth deployed` says: finish a killed writer's
+    // work first, as `deployed` does.
+    if repo.has_pending() {
+        super::recover_pending(cli)?;
+    }
     let mut opts = berth_site::Options::new(args.out.clone());
     opts.base_url = args.base_url.clone().filter(|u| !u.is_empty());
+    opts.cache = !args.no_cache;
     // Large repositories take seconds: a spinner on a terminal, nothing otherwise.
     let spinner =
         (cli.format == OutputFormat::Human && std::io::stderr().is_terminal()).then(|| {
