@@ -1,5 +1,9 @@
 //! The command line, as clap definitions. Help text, the man page and shell completions
 //! are all generated from these (`cargo xtask man`, `cargo xtask completions`).
+//!
+//! The doc comments below are `--help` text, not rustdoc: `<domain>` there is a
+//! placeholder a user reads, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
