@@ -987,3 +987,87 @@ fn a_killed_move_is_put_back_by_the_next_add() {
         assert_eq!(tmp_entries(&root), Vec::<String>::new(), "{v}");
     }
 }
+
+/// A version a stage has run is frozen: no format can be added to it (the finding: a
+/// generic file added to ms-export 3.2.0 after its promotion, then published to prod).
+/// Before its first promotion formats may still arrive from separate jobs, and identical
+/// bytes stay a success either way.
+#[test]
+fn a_promoted_version_is_frozen() {
+    let (_g, root) = example_repo();
+    let notes = root.join("notes.txt");
+    std::fs::write(&notes, "release notes\n").expect("write");
+    let promote = |c: &str, v: &str| {
+        let r = run(
+            &root,
+            &[
+                "promote", c, v, "--domain", "core", "--env", "staging", "--actor", "ci-bot",
+            ],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+    };
+    // Not yet promoted: a second job adds a format to 1.3.0.
+    let before = run(
+        &root,
+        &[
+            "add",
+            "core/platform/common-utils",
+            "1.3.0",
+            "--generic",
+            notes.as_str(),
+        ],
+    );
+    assert_eq!(before.code, 0, "{before:?}");
+    promote("common-utils", "1.3.0");
+    // Promoted: the same bytes again are fine …
+    let again = run(
+        &root,
+        &[
+            "add",
+            "core/platform/common-utils",
+            "1.3.0",
+            "--generic",
+            notes.as_str(),
+        ],
+    );
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    // … a new format is not, and nothing is written.
+    let manifest = root.join("components/core/platform/common-utils/versions/1.3.0/docker");
+    let imgs = support::images();
+    let oci = imgs.oci.clone();
+    let refused = run(
+        &root,
+        &[
+            "add",
+            "core/platform/common-utils",
+            "1.3.0",
+            "--docker",
+            oci.as_str(),
+        ],
+    );
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("frozen") && refused.stderr.contains("core/staging"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("index/audit/core/staging/"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!manifest.exists(), "nothing was added");
+    // A version that is not promoted anywhere still takes new formats.
+    let other = run(
+        &root,
+        &[
+            "add",
+            "core/platform/common-utils",
+            "1.2.0",
+            "--generic",
+            notes.as_str(),
+        ],
+    );
+    assert_eq!(other.code, 0, "{other:?}");
+}

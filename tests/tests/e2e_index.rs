@@ -534,12 +534,18 @@ fn the_seed_python_helper_agrees_with_berth_on_10000_components() {
             None => assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{name}"),
         }
     }
-    // A few readings of a tricky version by PyYAML, spelled out.
+    // A tricky version spelled out: the row berth wrote as 1.10.0 (a YAML 1.1 float if
+    // unquoted and read carelessly: 1.1) reads back as "1.10.0" in PyYAML.
+    let row = index
+        .components
+        .iter()
+        .find(|e| e.latest_version.to_string() == "1.10.0")
+        .expect("the generator writes a 1.10.0 row");
     let i = names
         .iter()
-        .position(|n| by_name[n].as_deref() == Some("1.10.0"))
-        .expect("present");
-    assert_eq!(py[i].as_deref(), Some("1.10.0"));
+        .position(|n| n == row.name.as_str())
+        .expect("asked about every row");
+    assert_eq!(py[i].as_deref(), Some("1.10.0"), "{}", row.name);
 }
 
 #[test]

@@ -31,6 +31,7 @@ fn set_stage(root: &Utf8Path, domain: &str, env: &str, rows: &[(&str, &str)]) {
                 version: Version::parse(v).expect("version"),
             })
             .collect(),
+        audit_head: None,
     };
     index.components.sort();
     let lock = repo.lock().expect("lock");

@@ -270,3 +270,93 @@ fn the_custom_rule_example_reports_a_privileged_port() {
         String::from_utf8_lossy(&ok.stdout)
     );
 }
+
+/// `--verify-artifacts` against edited manifests of a docker image and of a deb: each
+/// recomputed field that differs is reported, with the rule that owns it.
+#[test]
+fn verify_artifacts_reports_edited_docker_digests_and_deb_fields() {
+    let (_g, root) = example_repo();
+    let docker = "components/cloud/dmp/ms-ingestion/versions/1.0.3/docker/manifest.yaml";
+    let text = std::fs::read_to_string(root.join(docker)).expect("read");
+    let sha = text
+        .lines()
+        .find_map(|l| l.strip_prefix("sha256: "))
+        .expect("sha256")
+        .to_owned();
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("image_id: "))
+        .expect("image_id")
+        .to_owned();
+    let zeros = "0".repeat(64);
+    let ones = "1".repeat(64);
+    edit(
+        &root,
+        docker,
+        &format!("sha256: {sha}"),
+        &format!("sha256: {zeros}"),
+    );
+    edit(
+        &root,
+        docker,
+        &format!("image_id: {id}"),
+        &format!("image_id: {ones}"),
+    );
+    let deb = "components/core/platform/common-utils/versions/1.3.0/deb/manifest.yaml";
+    edit(
+        &root,
+        deb,
+        "package: common-utils",
+        "package: common-utils-patched",
+    );
+    let r = run(
+        &root,
+        &[
+            "--format",
+            "json",
+            "validate",
+            "--verify-artifacts",
+            "--no-cache",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let found: Vec<(String, String, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            (s("rule"), s("file"), s("message"))
+        })
+        .collect();
+    let has = |rule: &str, file: &str, text: &str| {
+        found
+            .iter()
+            .any(|(r, f, m)| r == rule && f == file && m.contains(text))
+    };
+    assert!(
+        has(
+            "manifest/digest-mismatch",
+            docker,
+            &format!("sha256 {zeros} is not the image's digest {sha}")
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        has(
+            "manifest/digest-mismatch",
+            docker,
+            &format!("image_id {ones}")
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        has(
+            "manifest/field-mismatch",
+            deb,
+            "deb.package says common-utils-patched, but the artifact says common-utils"
+        ),
+        "{found:#?}"
+    );
+}

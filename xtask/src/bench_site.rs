@@ -74,7 +74,10 @@ fn site_repo(dir: &Utf8Path, berth: &Utf8Path, components: usize) -> Result<Utf8
         }
     }
     for (path, rows) in files {
-        let mut d = DomainIndex { components: rows };
+        let mut d = DomainIndex {
+            components: rows,
+            audit_head: None,
+        };
         d.components.sort();
         let text = yaml::to_canonical(&d).map_err(|e| e.to_string())?;
         fs_err::write(out.join(path), text).map_err(|e| e.to_string())?;

@@ -292,6 +292,12 @@ pub struct LogArgs {
     /// Only this environment.
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Write each stage's anchor (the sha256 of its newest record, `audit_head` in its
+    /// domain file) where it is missing or stale, for trails written before berth
+    /// anchored them. Only stages whose chain is intact: check the newest records first
+    /// (`git log -p -- index/audit/`). Every promotion writes the anchor anyway.
+    #[arg(long, conflicts_with_all = ["component", "domain", "env"])]
+    pub anchor: bool,
 }
 
 /// `berth validate`.

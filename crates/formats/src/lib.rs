@@ -23,6 +23,7 @@
 //! rules over the facts (that is `berth-validate`).
 
 mod deb;
+pub mod derive;
 mod error;
 mod hash;
 mod image;

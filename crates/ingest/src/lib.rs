@@ -202,6 +202,9 @@ pub enum AddError {
         /// differs, is new or is missing.
         differences: Vec<String>,
     },
+    /// A format added to a version a stage has run: promoted versions are frozen.
+    #[error("{0}")]
+    Frozen(Box<Frozen>),
     /// Two artifacts of one format share a file name.
     #[error("two {format} artifacts are both named `{name}`; rename one")]
     DuplicateName {
@@ -276,7 +279,7 @@ mod ledger;
 mod mover;
 mod stage;
 
-pub use stage::set_digest;
+pub use berth_formats::derive::set_digest;
 
 use mover::{Mover, sweep_stale};
 use stage::{stage_debs, stage_docker, stage_generic, sync_tree, write_new};
@@ -362,6 +365,9 @@ fn add_staged(
             }
             .into(),
         ));
+    }
+    if version_exists {
+        frozen(repo, c, v, &staged)?;
     }
     let (metadata, metadata_text, metadata_file) = resolve_metadata(repo, req, version_exists)?;
     check_metadata(repo, c, &metadata, metadata_file, &staged)?;
@@ -498,6 +504,52 @@ fn new_formats(
         }
     }
     Ok(to_move)
+}
+
+/// A version a stage has run, and the formats that were to be added to it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{component} {version} has run in {stage} ({evidence}): a promoted version is frozen, no format can be added to it; publish a new version with all its formats"
+)]
+pub struct Frozen {
+    /// The component.
+    pub component: ComponentPath,
+    /// The version.
+    pub version: Version,
+    /// The stage that ran it.
+    pub stage: String,
+    /// The audit record (or domain file) that says so.
+    pub evidence: Utf8PathBuf,
+    /// The formats that were to be added.
+    pub formats: Vec<Format>,
+}
+
+/// Refuses a new format for a version a stage has run (identical bytes of an existing
+/// format are not new: a retried job still succeeds).
+fn frozen(
+    repo: &Repository,
+    c: &ComponentPath,
+    v: &Version,
+    staged: &[stage::Staged],
+) -> Result<(), AddError> {
+    let new: Vec<Format> = staged
+        .iter()
+        .filter(|s| !repo.store().exists(&Layout::format_dir(c, v, &s.format)))
+        .map(|s| s.format.clone())
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    match berth_model::stage::ran_by(repo, c, v)? {
+        Some((stage, evidence)) => Err(AddError::Frozen(Box::new(Frozen {
+            component: c.clone(),
+            version: v.clone(),
+            stage: stage.to_string(),
+            evidence,
+            formats: new,
+        }))),
+        None => Ok(()),
+    }
 }
 
 /// Moving staged files into the tree, under the lock.

@@ -4,10 +4,8 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use berth_formats::{DebInfo, FileDigest, ImageInfo};
-use berth_model::{
-    Arch, Checked, DebFields, FileEntry, Format, Manifest, Sha256Digest, Version, yaml,
-};
+use berth_formats::{DebInfo, ImageInfo, derive};
+use berth_model::{Arch, FileEntry, Format, Manifest, yaml};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::mover::Mover;
@@ -33,25 +31,7 @@ pub(crate) fn stage_docker(
     fs_err::create_dir_all(&dir)?;
     let dest = dir.join("image.tar");
     let info: ImageInfo = mover.take(src, &dest, progress, berth_formats::ingest_image)?;
-    let manifest = Manifest {
-        format: Checked::Valid(Format::docker()),
-        version: Checked::Valid(req.version.clone()),
-        base_image: info.base_image.clone().or_else(|| req.base_image.clone()),
-        sha256: Checked::Valid(info.digest),
-        built_at: info.created.map(Checked::Valid),
-        labels: info.labels.clone(),
-        image_id: Some(Checked::Valid(info.image_id)),
-        platforms: info
-            .platforms
-            .iter()
-            .map(|p| match &p.variant {
-                Some(var) => format!("{}/{}/{var}", p.os, p.architecture),
-                None => format!("{}/{}", p.os, p.architecture),
-            })
-            .collect(),
-        deb: None,
-        files: vec![entry("image.tar", &info.file)],
-    };
+    let manifest = derive::image_manifest(&info, &req.version, req.base_image.clone());
     write_manifest(&dir, &manifest)?;
     Ok(Staged {
         format: Format::docker(),
@@ -86,16 +66,13 @@ pub(crate) fn stage_debs(
         let info = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_deb)?;
         infos.insert(name, info);
     }
-    let files: Vec<FileEntry> = infos.iter().map(|(n, i)| entry(n, &i.file)).collect();
+    let files: Vec<FileEntry> = infos
+        .iter()
+        .map(|(n, i)| derive::file_entry(n, &i.file))
+        .collect();
     let first = infos.values().next().ok_or(AddError::NoArtifacts)?;
-    let deb = DebFields {
-        package: first.package.clone(),
-        version: first.version.clone(),
-        architecture: first.architecture.to_string(),
-        depends: first.depends.clone(),
-        installed_size: first.installed_size,
-    };
-    let manifest = file_set_manifest(Format::deb(), &req.version, files, Some(deb));
+    let deb = derive::deb_fields(first);
+    let manifest = derive::file_set_manifest(Format::deb(), &req.version, files, Some(deb));
     write_manifest(&dir, &manifest)?;
     Ok(Staged {
         format: Format::deb(),
@@ -126,10 +103,10 @@ pub(crate) fn stage_generic(
             });
         }
         let d = mover.take(src, &dir.join(&name), progress, berth_formats::ingest_file)?;
-        files.push(entry(&name, &d));
+        files.push(derive::file_entry(&name, &d));
     }
     files.sort();
-    let manifest = file_set_manifest(Format::generic(), &req.version, files, None);
+    let manifest = derive::file_set_manifest(Format::generic(), &req.version, files, None);
     write_manifest(&dir, &manifest)?;
     Ok(Staged {
         format: Format::generic(),
@@ -138,45 +115,6 @@ pub(crate) fn stage_generic(
         archs: Vec::new(),
         what: "files",
     })
-}
-
-/// The manifest of a deb or generic format: files, and the digest of the set.
-pub(crate) fn file_set_manifest(
-    format: Format,
-    version: &Version,
-    files: Vec<FileEntry>,
-    deb: Option<DebFields>,
-) -> Manifest {
-    Manifest {
-        format: Checked::Valid(format),
-        version: Checked::Valid(version.clone()),
-        base_image: None,
-        sha256: Checked::Valid(set_digest(&files)),
-        built_at: None,
-        labels: BTreeMap::new(),
-        image_id: None,
-        platforms: Vec::new(),
-        deb,
-        files,
-    }
-}
-
-pub(crate) fn entry(name: &str, d: &FileDigest) -> FileEntry {
-    FileEntry {
-        path: name.to_owned(),
-        size: d.size,
-        sha256: Checked::Valid(d.sha256),
-    }
-}
-
-/// The `sha256` of a deb or generic format ([`Sha256Digest::of_set`]).
-pub fn set_digest(files: &[FileEntry]) -> Sha256Digest {
-    Sha256Digest::of_set(
-        files
-            .iter()
-            .filter_map(|f| Some((f.path.as_str(), *f.sha256.get()?))),
-    )
-    .unwrap_or_else(|| Sha256Digest::of(b""))
 }
 
 pub(crate) fn write_manifest(dir: &Utf8Path, m: &Manifest) -> Result<(), AddError> {

@@ -140,6 +140,28 @@ pub enum ChainProblem {
         /// The first.
         other: Utf8PathBuf,
     },
+    /// The stage has records but its domain file anchors none of them (no `audit_head`,
+    /// or no domain file): its newest record is not protected.
+    Unanchored {
+        /// The domain file.
+        file: Utf8PathBuf,
+    },
+    /// The domain file's `audit_head` is not the digest of the stage's newest record: the
+    /// newest record was edited, removed or added by hand.
+    HeadMismatch {
+        /// The domain file.
+        file: Utf8PathBuf,
+        /// The digest of the newest record (`None`: the stage has no record).
+        expected: Option<Sha256Digest>,
+        /// What the domain file says.
+        found: Sha256Digest,
+    },
+    /// Records in a directory that is no declared stage (`index/audit/<domain>/<env>/`
+    /// with a domain or environment berth.toml does not declare).
+    Undeclared {
+        /// The directory.
+        file: Utf8PathBuf,
+    },
 }
 
 impl ChainProblem {
@@ -151,7 +173,10 @@ impl ChainProblem {
             | ChainProblem::WrongStage { file, .. }
             | ChainProblem::BrokenLink { file, .. }
             | ChainProblem::Gap { file, .. }
-            | ChainProblem::Fork { file, .. } => file,
+            | ChainProblem::Fork { file, .. }
+            | ChainProblem::Unanchored { file }
+            | ChainProblem::HeadMismatch { file, .. }
+            | ChainProblem::Undeclared { file } => file,
         }
     }
 }
@@ -195,6 +220,24 @@ impl fmt::Display for ChainProblem {
             ChainProblem::Fork { file, other } => write!(
                 f,
                 "{file}: has the same number as {other}: two promotions of the stage were written on different branches and merged"
+            ),
+            ChainProblem::Unanchored { file } => write!(
+                f,
+                "{file}: carries no audit_head, so the newest audit record of its stage is not protected; `berth log --anchor` writes it once the trail is checked"
+            ),
+            ChainProblem::HeadMismatch {
+                file,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{file}: audit_head is {}, but the newest audit record of its stage hashes to {}; the newest record was edited, removed or added by hand",
+                short(&Some(*found)),
+                short(expected)
+            ),
+            ChainProblem::Undeclared { file } => write!(
+                f,
+                "{file}: audit records of a stage berth.toml does not declare; records are written by `berth promote` into declared stages only"
             ),
         }
     }
@@ -256,6 +299,75 @@ pub fn verify_chain_in(
         prev = Some(f);
     }
     out
+}
+
+/// What a stage's domain file says about the head of its trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The domain file carries this `audit_head`.
+    Head(Sha256Digest),
+    /// The domain file has no `audit_head`, or there is no domain file (a domain file
+    /// that does not load is its own finding, and anchors nothing).
+    Missing,
+}
+
+impl Anchor {
+    /// The anchor of a domain file as loaded (`None`: no domain file).
+    pub fn of(head: Option<Sha256Digest>) -> Anchor {
+        head.map_or(Anchor::Missing, Anchor::Head)
+    }
+}
+
+/// The whole check of one stage's trail, shared by `berth log` and `audit/chain`: the
+/// chain ([`verify_chain_in`]), then the anchor: the domain file `domain_file` must carry
+/// the digest of the newest record (and none when there is no record).
+pub fn verify_stage(
+    domain: &DomainName,
+    env: &EnvName,
+    files: &[RecordFile],
+    anchor: Anchor,
+    domain_file: &Utf8Path,
+) -> Vec<ChainProblem> {
+    let mut out = verify_chain_in(domain, env, files);
+    match (head_of(files), anchor) {
+        (Some(d), Anchor::Head(h)) if d == h => {}
+        (None, Anchor::Missing) => {}
+        (Some(_), Anchor::Missing) => out.push(ChainProblem::Unanchored {
+            file: domain_file.to_owned(),
+        }),
+        (expected, Anchor::Head(found)) => out.push(ChainProblem::HeadMismatch {
+            file: domain_file.to_owned(),
+            expected,
+            found,
+        }),
+    }
+    out
+}
+
+/// The check of records in a directory that is no declared stage: every one is a problem
+/// (and the chain is checked too, for the messages).
+pub fn verify_undeclared(
+    dir: &Utf8Path,
+    domain: &DomainName,
+    env: &EnvName,
+    files: &[RecordFile],
+) -> Vec<ChainProblem> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![ChainProblem::Undeclared {
+        file: dir.to_owned(),
+    }];
+    out.extend(verify_chain_in(domain, env, files));
+    out
+}
+
+/// The digest a domain file must anchor: that of the newest record of the stage.
+pub fn head_of(files: &[RecordFile]) -> Option<Sha256Digest> {
+    files
+        .iter()
+        .rfind(|f| f.seq.is_some())
+        .map(RecordFile::digest)
 }
 
 /// Replays records (in chain order) into component → version: what the stage runs

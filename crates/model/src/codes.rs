@@ -79,6 +79,9 @@ codes! {
     ManifestFutureBuild = "manifest/future-build",
     /// built_at against the artifact's own timestamp.
     ManifestBuiltAtMismatch = "manifest/built-at-mismatch",
+    /// A field `berth add` derives from the artifact (platforms, labels, base image, deb
+    /// control fields) against the artifact.
+    ManifestFieldMismatch = "manifest/field-mismatch",
     /// A label the policy requires.
     ManifestMissingLabel = "manifest/missing-label",
     /// A base image the policy does not allow.
@@ -109,6 +112,22 @@ codes! {
     DomainNotAllowed = "domain/not-allowed",
     /// The audit trail's hash chain is broken.
     AuditChain = "audit/chain",
+}
+
+impl Code {
+    /// True for the codes of `[policy]` rules (required labels, allowed base images): a
+    /// policy change is not retroactive ([`crate::Verdict::grandfathered`]).
+    pub const fn is_policy(self) -> bool {
+        matches!(
+            self,
+            Code::ManifestMissingLabel | Code::ManifestBaseImageNotAllowed
+        )
+    }
+
+    /// [`Code::is_policy`] of a rule id (custom rules are not policy rules).
+    pub fn is_policy_id(id: &str) -> bool {
+        Code::from_id(id).is_some_and(Code::is_policy)
+    }
 }
 
 impl fmt::Display for Code {

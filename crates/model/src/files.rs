@@ -560,6 +560,12 @@ pub struct DomainIndex {
     /// The rows, sorted by name.
     #[serde(default)]
     pub components: Vec<DomainEntry>,
+    /// The sha256 of the stage's latest audit record, written by `berth promote` and
+    /// `berth rollback` with the record: it anchors the trail, so that an edit to any
+    /// record, the newest included, shows (`berth log`, `audit/chain`). Readers of the
+    /// seed's shape ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<Sha256Digest>,
 }
 
 impl DomainIndex {
@@ -626,6 +632,10 @@ pub struct AuditRecord {
     /// Links to test reports and other evidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// Findings that did not stop the change, recorded with it: policy findings of a
+    /// version the stage ran before (a rollback to it after the policy changed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// SHA-256 of the previous record of the same stage: a tamper-evident chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_record: Option<Sha256Digest>,

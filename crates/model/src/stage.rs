@@ -134,6 +134,13 @@ impl Stage {
             .position(|e| e == &self.env)
     }
 
+    /// True for the last rung of the ladder: production.
+    pub fn is_production(&self, config: &Config) -> bool {
+        config
+            .domain(&self.domain)
+            .is_some_and(|d| d.production() == Some(&self.env))
+    }
+
     /// True when the domain lets a version enter a stage without running in the one
     /// before (`allow_skip = true`).
     pub fn allows_skip(&self, config: &Config) -> bool {
@@ -164,6 +171,47 @@ pub fn read_stage(repo: &Repository, stage: &Stage) -> crate::repo::Result<Domai
         .domain_index(&stage.domain, &stage.env)?
         .map(|l| l.value)
         .unwrap_or_default())
+}
+
+/// Where `c` `v` has run: a declared stage whose audit trail records it entering, or
+/// whose domain file lists it now (a hand edit counts: the version is out there). `None`
+/// when no stage ever ran it. Reads the record files whose name ends in the component and
+/// version, not the whole trail.
+pub fn ran_by(
+    repo: &Repository,
+    c: &crate::ComponentPath,
+    v: &crate::Version,
+) -> crate::repo::Result<Option<(Stage, Utf8PathBuf)>> {
+    let suffix = format!("-{}-{}.yaml", c.as_str().replace('/', "-"), v);
+    for stage in Stage::all(repo.config()) {
+        let dir = stage.audit_dir();
+        let entries = match repo.store().list(&dir) {
+            Ok(e) => e,
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        for e in entries
+            .iter()
+            .filter(|e| !e.is_dir && e.name.ends_with(&suffix))
+        {
+            let path = dir.join(&e.name);
+            let bytes = repo.read_bytes(&path)?;
+            let Ok(record) = crate::yaml::from_slice::<crate::AuditRecord>(&path, &bytes) else {
+                continue;
+            };
+            if &record.value.component == c && &record.value.version == v {
+                return Ok(Some((stage, path)));
+            }
+        }
+        if read_stage(repo, &stage)
+            .ok()
+            .is_some_and(|d| d.version_of(c) == Some(v))
+        {
+            let file = stage.file(repo.config());
+            return Ok(Some((stage, file)));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -64,6 +64,23 @@ pub trait Verdict: Sync {
         Ok(self.findings(c, v)?.is_empty())
     }
 
+    /// The policy findings (`[policy]` rules: [`crate::Code::is_policy`]) that
+    /// [`Verdict::findings`] leaves out because a stage has run `c` at `v`: it passed the
+    /// gates then, so a later policy change does not take away what runs (the index keeps
+    /// it, a rollback may return to it). A promotion into a stage that never ran it still
+    /// counts them. Default: none.
+    fn grandfathered(&self, c: &ComponentPath, v: &Version) -> Result<Vec<Finding>, Error> {
+        let _ = (c, v);
+        Ok(Vec::new())
+    }
+
+    /// [`Verdict::findings`] with the artifact bytes read again (digests and every field
+    /// derived from them): what the `valid` gate of a gated or production stage asks.
+    /// Default: [`Verdict::findings`].
+    fn verified_findings(&self, c: &ComponentPath, v: &Version) -> Result<Vec<Finding>, Error> {
+        self.findings(c, v)
+    }
+
     /// The components whose versions' verdicts may change when `c` gains or loses a
     /// version: those with a dependency naming `c` that did not resolve (or resolved
     /// ambiguously) when they were last judged. The index rows of these are recomputed

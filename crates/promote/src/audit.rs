@@ -21,8 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use berth_model::audit::{Anchor, is_record_file_name, sort_chain};
 pub use berth_model::audit::{ChainProblem, RecordFile, promoted_in, record_name};
-use berth_model::audit::{is_record_file_name, sort_chain};
 use berth_model::journal::PlannedWrite;
 use berth_model::{
     AuditRecord, ComponentPath, DomainName, EnvName, Repository, Sha256Digest, StoreError, Version,
@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use crate::Result;
 use berth_model::Stage;
+use berth_model::stage::read_stage;
 
 /// Every record file of a stage, in chain order (sequence number, then name); files
 /// that are not `.yaml` and dot-files (temporary files of a writer) are left out.
@@ -74,6 +75,12 @@ impl ChainHead {
         })
     }
 
+    /// The digest of the newest record (after the ones [`ChainHead::next`] linked): what
+    /// the stage's domain file anchors.
+    pub(crate) fn last(&self) -> Option<Sha256Digest> {
+        self.last
+    }
+
     /// Links `record` to the chain: the file it goes to and its bytes (written later, with
     /// the rest of the promotion, through the journal).
     pub(crate) fn next(
@@ -98,15 +105,17 @@ impl ChainHead {
     }
 }
 
-/// Checks the chain of one stage: every record readable, about its stage, numbered
-/// without gaps or duplicates, and linked to the one before it.
+/// Checks the trail of one stage: every record readable, about its stage, numbered
+/// without gaps or duplicates, linked to the one before it, and the newest anchored by the
+/// stage's domain file ([`berth_model::audit::verify_stage`], the check `audit/chain`
+/// shares).
 pub fn verify_chain(repo: &Repository, d: &DomainName, env: &EnvName) -> Vec<ChainProblem> {
     let stage = Stage {
         domain: d.clone(),
         env: env.clone(),
     };
     match record_files(repo, &stage) {
-        Ok(files) => verify_chain_in(&stage, &files),
+        Ok(files) => verify_chain_in(repo, &stage, &files),
         Err(e) => vec![ChainProblem::Unreadable {
             file: stage.audit_dir(),
             error: e.to_string(),
@@ -115,8 +124,57 @@ pub fn verify_chain(repo: &Repository, d: &DomainName, env: &EnvName) -> Vec<Cha
 }
 
 /// [`verify_chain`] over record files already read (in the order [`record_files`] gives).
-pub fn verify_chain_in(stage: &Stage, files: &[RecordFile]) -> Vec<ChainProblem> {
-    berth_model::audit::verify_chain_in(&stage.domain, &stage.env, files)
+pub fn verify_chain_in(
+    repo: &Repository,
+    stage: &Stage,
+    files: &[RecordFile],
+) -> Vec<ChainProblem> {
+    // A domain file that does not load anchors nothing (and is its own finding).
+    let head = read_stage(repo, stage).ok().and_then(|d| d.audit_head);
+    berth_model::audit::verify_stage(
+        &stage.domain,
+        &stage.env,
+        files,
+        Anchor::of(head),
+        &stage.file(repo.config()),
+    )
+}
+
+/// The stage directories under `index/audit/` that berth.toml does not declare, with
+/// their record files (in chain order).
+pub fn undeclared_trails(
+    repo: &Repository,
+) -> Result<Vec<(DomainName, EnvName, Vec<RecordFile>)>, StoreError> {
+    let declared = Stage::all(repo.config());
+    let root = Utf8PathBuf::from(berth_model::layout::AUDIT_DIR);
+    let domains = match repo.store().list(&root) {
+        Ok(e) => e,
+        Err(e) if e.is_not_found() => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for d in domains.iter().filter(|e| e.is_dir) {
+        for e in repo
+            .store()
+            .list(&root.join(&d.name))?
+            .iter()
+            .filter(|e| e.is_dir)
+        {
+            let (Ok(domain), Ok(env)) = (DomainName::parse(&d.name), EnvName::parse(&e.name))
+            else {
+                continue;
+            };
+            let stage = Stage { domain, env };
+            if declared.contains(&stage) {
+                continue;
+            }
+            let files = record_files(repo, &stage)?;
+            if !files.is_empty() {
+                out.push((stage.domain, stage.env, files));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// What a stage runs according to its audit trail: every record replayed in order.
@@ -194,7 +252,7 @@ pub fn log(repo: &Repository, filter: &LogFilter) -> Result<Log> {
                 continue;
             }
         };
-        out.problems.extend(verify_chain_in(&stage, &files));
+        out.problems.extend(verify_chain_in(repo, &stage, &files));
         for f in &files {
             if let Ok(record) = f.record()
                 && wanted(&record.component)
@@ -205,6 +263,19 @@ pub fn log(repo: &Repository, filter: &LogFilter) -> Result<Log> {
                 });
             }
         }
+    }
+    // Records in a stage berth.toml does not declare: never written by berth.
+    let undeclared = undeclared_trails(repo).map_err(berth_model::Error::from)?;
+    for (domain, env, files) in undeclared {
+        if filter.domain.as_ref().is_some_and(|d| d != &domain)
+            || filter.env.as_ref().is_some_and(|e| e != &env)
+        {
+            continue;
+        }
+        let dir = berth_model::Layout::audit_dir(&domain, &env);
+        out.problems.extend(berth_model::audit::verify_undeclared(
+            &dir, &domain, &env, &files,
+        ));
     }
     out.entries.sort_by(|a, b| {
         (
@@ -231,4 +302,46 @@ pub(crate) fn ran(files: &[RecordFile], c: &ComponentPath) -> Vec<(AuditRecord, 
         .filter_map(|f| f.record().ok().map(|r| (r, f.path.clone())))
         .filter(|(r, _)| &r.component == c)
         .collect()
+}
+
+/// What [`anchor`] did to one stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anchored {
+    /// The stage.
+    pub stage: Stage,
+    /// The head written (`None`: the stage has no record).
+    pub head: Option<Sha256Digest>,
+    /// True when the domain file changed.
+    pub written: bool,
+}
+
+/// Writes each declared stage's `audit_head` (for trails written before berth anchored
+/// them): under the lock, only for a stage whose chain is intact, never changing what the
+/// stage runs. A stage with chain problems is refused with them: a person restores the
+/// trail first. `berth log --anchor`.
+pub fn anchor(repo: &Repository) -> Result<(Vec<Anchored>, Vec<ChainProblem>)> {
+    let lock = repo.lock()?;
+    let mut done = Vec::new();
+    let mut problems = Vec::new();
+    for stage in Stage::all(repo.config()) {
+        let files = record_files(repo, &stage).map_err(berth_model::Error::from)?;
+        let chain = berth_model::audit::verify_chain_in(&stage.domain, &stage.env, &files);
+        if !chain.is_empty() {
+            problems.extend(chain);
+            continue;
+        }
+        let head = berth_model::audit::head_of(&files);
+        let mut index = read_stage(repo, &stage)?;
+        let written = index.audit_head != head;
+        if written {
+            index.audit_head = head;
+            repo.write_yaml(&lock, &stage.file(repo.config()), &index)?;
+        }
+        done.push(Anchored {
+            stage,
+            head,
+            written,
+        });
+    }
+    Ok((done, problems))
 }

@@ -206,9 +206,41 @@ pub(crate) fn exists(
     Ok(Ok((c, v)))
 }
 
-/// `valid`: the version has no error finding.
-pub(crate) fn valid(cand: &Candidate<'_>, verdict: &dyn Verdict) -> Result<Vec<Refusal>> {
-    let findings = verdict.findings(cand.component, cand.version)?;
+/// How the `valid` gate reads a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ValidCheck {
+    /// Read the artifact bytes again (a gated or production stage).
+    pub verify_bytes: bool,
+    /// The stage ran this version before (a rollback, or a promotion back to it): the
+    /// policy findings it is spared stay spared, as warnings.
+    pub ran_before: bool,
+}
+
+/// `valid`: the version has no error finding. With `verify_bytes` its artifacts are read
+/// again; policy findings a stage that ran it is spared ([`Verdict::grandfathered`])
+/// count unless this stage ran it before, where they become `warnings`.
+pub(crate) fn valid(
+    cand: &Candidate<'_>,
+    verdict: &dyn Verdict,
+    how: ValidCheck,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Refusal>> {
+    let mut findings = if how.verify_bytes {
+        verdict.verified_findings(cand.component, cand.version)?
+    } else {
+        verdict.findings(cand.component, cand.version)?
+    };
+    let spared = verdict.grandfathered(cand.component, cand.version)?;
+    if how.ran_before {
+        for f in &spared {
+            warnings.push(format!(
+                "{} {}: {f} (a policy newer than the version; {} ran it before)",
+                cand.component, cand.version, cand.stage
+            ));
+        }
+    } else {
+        findings.extend(spared);
+    }
     if findings.is_empty() {
         return Ok(Vec::new());
     }
@@ -216,14 +248,19 @@ pub(crate) fn valid(cand: &Candidate<'_>, verdict: &dyn Verdict) -> Result<Vec<R
     Ok(vec![cand.refuse(
         Gate::Valid,
         format!(
-            "{} {} has {} error finding(s): {}",
+            "{} {} has {} error finding(s){}: {}",
             cand.component,
             cand.version,
             problems.len(),
+            if how.verify_bytes {
+                ", its artifacts read again"
+            } else {
+                ""
+            },
             problems.join("; ")
         ),
         format!(
-            "fix them (`berth validate components/{}/versions/{}`) in a new version and promote that",
+            "fix them (`berth validate --verify-artifacts components/{}/versions/{}`) in a new version and promote that",
             cand.component, cand.version
         ),
     )])

@@ -70,8 +70,8 @@ pub mod views;
 
 pub use actor::{pipeline_url_from_env, resolve_actor, resolve_actor_with};
 pub use audit::{
-    ChainProblem, LogEntry, LogFilter, RecordFile, log, promoted_by_audit, promoted_in,
-    record_files, verify_chain, verify_chain_in,
+    Anchored, ChainProblem, LogEntry, LogFilter, RecordFile, anchor, log, promoted_by_audit,
+    promoted_in, record_files, undeclared_trails, verify_chain, verify_chain_in,
 };
 pub use berth_model::stage::{Stage, StageError, read_stage};
 pub use event::PromotionEvent;

@@ -184,6 +184,9 @@ pub struct Plan {
     pub refusals: Vec<Refusal>,
     /// Why some gate passed without looking (no build time, allow_skip, …).
     pub notes: Vec<String>,
+    /// Findings that did not refuse the change but are recorded with it: policy findings
+    /// of a version the stage ran before (a rollback to it).
+    pub warnings: Vec<String>,
     /// The domain file's text now ("" when it does not exist).
     #[serde(skip)]
     pub before_text: String,
@@ -247,6 +250,7 @@ impl Plan {
                 approvals: approvals.clone(),
                 pipeline_url: cx.pipeline_url.clone(),
                 evidence: cx.evidence.clone(),
+                warnings: self.warnings.clone(),
                 previous_record: None,
             })
             .collect()
@@ -342,6 +346,7 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         restored: Vec::new(),
         refusals: Vec::new(),
         notes: Vec::new(),
+        warnings: Vec::new(),
         before_text,
         after: before.clone(),
     };
@@ -388,6 +393,15 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
         }
     }
 
+    let history = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        audit::record_files(repo, &stage)
+            .map_err(berth_model::Error::from)?
+            .iter()
+            .filter_map(|f| f.record().ok())
+            .collect()
+    };
     let given = cx.given();
     let mut known = BTreeSet::new();
     for (c, _) in &candidates {
@@ -417,7 +431,12 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             version: v,
             stage: &stage,
         };
-        plan.refusals.extend(gates::valid(&cand, verdict)?);
+        let how = gates::ValidCheck {
+            verify_bytes: required > 0 || stage.is_production(repo.config()),
+            ran_before: ran_before(&history, c, v),
+        };
+        plan.refusals
+            .extend(gates::valid(&cand, verdict, how, &mut plan.warnings)?);
         let meta = repo.metadata(c, v).ok().map(|m| m.value);
         plan.refusals.extend(gates::allowed(&cand, meta.as_ref()));
         if plan.action == AuditAction::Promote {
@@ -452,12 +471,28 @@ pub fn plan(repo: &Repository, verdict: &dyn Verdict, req: &Request, cx: &Contex
             &mut plan.notes,
         ));
     }
+    // The domain file anchors the newest record, the ones this plan writes included.
+    let writes_something = !plan.changes.is_empty() || !plan.restored.is_empty();
+    if !plan.is_refused() && writes_something {
+        let mut head = ChainHead::read(repo, &stage)?;
+        for record in plan.records(cx) {
+            head.next(repo, &stage, record)?;
+        }
+        plan.after.audit_head = head.last();
+    }
     // One refusal per gate and component is enough; keep the gate order.
     plan.refusals.sort_by(|a, b| {
         (a.gate, &a.component, &a.message).cmp(&(b.gate, &b.component, &b.message))
     });
     plan.refusals.dedup();
     Ok(plan)
+}
+
+/// True when the stage's records show it running `c` `v` before.
+fn ran_before(history: &[AuditRecord], c: &ComponentPath, v: &Version) -> bool {
+    history
+        .iter()
+        .any(|r| &r.component == c && (&r.version == v || r.previous_version.as_ref() == Some(v)))
 }
 
 /// The rows of `from` to promote into `to`.
@@ -696,6 +731,8 @@ pub fn execute(
     for record in plan.records(cx) {
         writes.push(head.next(repo, &plan.stage, record)?);
     }
+    // `plan` anchored the same head: the records are the same bytes.
+    debug_assert_eq!(plan.after.audit_head, head.last());
     let records = writes.iter().map(|w| w.path.clone()).collect();
     writes.push(PlannedWrite {
         path: plan.file.clone(),

@@ -820,9 +820,32 @@ fn hand_edits_show_against_the_audit_trail() {
         file.version_of(&ing).map(ToString::to_string).as_deref(),
         Some("1.0.3")
     );
+    // The trail, read again after the edit, still says 1.0.2 …
+    let trail = promoted_by_audit(&repo, &s.domain, &s.env).expect("reads");
     assert_eq!(
         trail.get(&ing).map(ToString::to_string).as_deref(),
         Some("1.0.2")
+    );
+    // … and the validator, which compares the two, reports the hand edit.
+    let report = berth_validate::validate(
+        &repo,
+        &berth_validate::Registry::builtin(),
+        &berth_validate::Options::default(),
+    )
+    .expect("validates");
+    let found: Vec<&berth_validate::Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "domain/not-promoted")
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.file == "index/domain-cloud-staging.yaml"
+                && d.message.contains("cloud/dmp/ms-ingestion")
+                && d.message.contains("1.0.3")),
+        "{:#?}",
+        report.diagnostics
     );
 }
 

@@ -55,12 +55,14 @@ fn main() {
     let file = Layout::domain_file(repo.config(), &d, Some(&e));
     let plus_one = DomainIndex {
         components: entries.clone(),
+        audit_head: None,
     };
     let lock = repo.lock().expect("lock");
     repo.write_yaml(&lock, &file, &plus_one).expect("write");
     std::fs::copy(root.join(&file), work.join("domain-plus-one.yaml")).expect("copy");
     let base = DomainIndex {
         components: entries[..count].to_vec(),
+        audit_head: None,
     };
     repo.write_yaml(&lock, &file, &base).expect("write");
     drop(lock);

@@ -38,6 +38,15 @@ pub struct ImageFacts {
     pub archs: Vec<Arch>,
     /// The config's `created`.
     pub created: Option<Timestamp>,
+    /// `os/arch[/variant]` of every platform, as `berth add` writes `platforms`.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// The config's labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The base image the image names (label or annotation), if any.
+    #[serde(default)]
+    pub base_image: Option<String>,
 }
 
 /// What one `.deb` says about itself.
@@ -45,6 +54,8 @@ pub struct ImageFacts {
 pub struct DebFacts {
     /// `Architecture`.
     pub architecture: Arch,
+    /// The control fields a deb manifest keeps, as `berth add` writes them.
+    pub fields: berth_model::DebFields,
 }
 
 /// The facts of one format directory, read again from its bytes.
@@ -74,8 +85,8 @@ struct CacheFile {
     entries: BTreeMap<String, Cached>,
 }
 
-const CACHE_VERSION: u32 = 2;
-const CACHE_FILE: &str = "validate-hashes-v2.json";
+const CACHE_VERSION: u32 = 3;
+const CACHE_FILE: &str = "validate-hashes-v3.json";
 
 /// The hash cache (see the module docs). `Sync`: shared by the parallel readers.
 #[derive(Debug)]
@@ -267,6 +278,9 @@ fn read_one(
                 image_id: i.image_id,
                 archs: i.platforms.iter().map(|p| p.architecture.clone()).collect(),
                 created: i.created,
+                platforms: berth_formats::derive::platform_names(&i),
+                labels: i.labels.clone(),
+                base_image: i.base_image.clone(),
             }),
             deb: None,
         })
@@ -278,6 +292,7 @@ fn read_one(
             },
             image: None,
             deb: Some(DebFacts {
+                fields: berth_formats::derive::deb_fields(&d),
                 architecture: d.architecture,
             }),
         })

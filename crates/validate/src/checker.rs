@@ -33,7 +33,9 @@ pub struct Checker<'r> {
     registry: Registry,
     now: Timestamp,
     verify: bool,
-    hashes: HashCache,
+    /// The artifact hash cache, opened when bytes are first read.
+    hashes: OnceLock<HashCache>,
+    no_hash_cache: bool,
     resolver: OnceLock<Resolver<'r>>,
     /// Problems found now that a later add must know about (written by [`Checker::save`]).
     waiting: std::sync::Mutex<Waiting>,
@@ -47,7 +49,8 @@ impl<'r> Checker<'r> {
             registry,
             now: Timestamp::now(),
             verify: false,
-            hashes: HashCache::disabled(),
+            hashes: OnceLock::new(),
+            no_hash_cache: false,
             resolver: OnceLock::new(),
             waiting: std::sync::Mutex::new(Waiting::default()),
         }
@@ -62,11 +65,33 @@ impl<'r> Checker<'r> {
     /// the hash cache (keyed so that a changed file cannot hit it) unless `no_cache`.
     pub fn verify_artifacts(mut self, no_cache: bool) -> Self {
         self.verify = true;
-        self.hashes = match (no_cache, artifacts::default_cache_dir()) {
-            (false, Some(dir)) => HashCache::open(&dir),
-            _ => HashCache::disabled(),
-        };
+        self.no_hash_cache = no_cache;
         self
+    }
+
+    /// Never use the artifact hash cache: every byte is read whenever bytes are read.
+    pub fn without_hash_cache(mut self) -> Self {
+        self.no_hash_cache = true;
+        self
+    }
+
+    fn hashes(&self) -> &HashCache {
+        self.hashes.get_or_init(
+            || match (self.no_hash_cache, artifacts::default_cache_dir()) {
+                (false, Some(dir)) => HashCache::open(&dir),
+                _ => HashCache::disabled(),
+            },
+        )
+    }
+
+    /// How many artifact files the checker read, and how many came from the hash cache.
+    pub fn artifacts_read(&self) -> (usize, usize) {
+        self.hashes.get().map_or((0, 0), |h| {
+            (
+                h.misses.load(std::sync::atomic::Ordering::Relaxed),
+                h.hits.load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
     }
 
     /// "Now", for time checks.
@@ -94,7 +119,9 @@ impl<'r> Checker<'r> {
     /// and the dependencies it found unresolved (so a later add of what they wait for
     /// recomputes their rows).
     pub fn save(&self) {
-        self.hashes.save(self.repo.root());
+        if let Some(h) = self.hashes.get() {
+            h.save_pruning(self.repo.root(), false);
+        }
         let new = self
             .waiting
             .lock()
@@ -109,15 +136,45 @@ impl<'r> Checker<'r> {
     }
 }
 
-impl Verdict for Checker<'_> {
-    fn findings(&self, c: &ComponentPath, v: &Version) -> Result<Vec<Finding>, berth_model::Error> {
+impl Checker<'_> {
+    /// The error findings of `c` `v` (bytes read again with `verify`), split into those
+    /// that count and the policy findings a stage that ran it is spared.
+    fn judge(
+        &self,
+        c: &ComponentPath,
+        v: &Version,
+        verify: bool,
+    ) -> Result<(Vec<Finding>, Vec<Finding>), berth_model::Error> {
+        let mut out = self.strict(c, v, verify)?;
+        if !out.iter().any(|f| Code::is_policy_id(f.rule)) {
+            return Ok((out, Vec::new()));
+        }
+        if berth_model::stage::ran_by(self.repo, c, v)?.is_none() {
+            return Ok((out, Vec::new()));
+        }
+        let spared = out
+            .iter()
+            .filter(|f| Code::is_policy_id(f.rule))
+            .cloned()
+            .collect();
+        out.retain(|f| !Code::is_policy_id(f.rule));
+        Ok((out, spared))
+    }
+
+    /// Every error finding of `c` `v`: its own rules and its dependency problems.
+    fn strict(
+        &self,
+        c: &ComponentPath,
+        v: &Version,
+        verify: bool,
+    ) -> Result<Vec<Finding>, berth_model::Error> {
         if !self.repo.has_version(c, v)? {
             return Ok(vec![missing(c, v)]);
         }
         let config = self.repo.config();
-        let cx = Context::for_component(self.repo, c, self.now, self.verify);
-        let read = |r: &Repository, f: &FormatEntry| artifacts::read_facts(&self.hashes, r, f);
-        let facts = self.verify.then_some(&read as &FactReader<'_>);
+        let cx = Context::for_component(self.repo, c, self.now, verify);
+        let read = |r: &Repository, f: &FormatEntry| artifacts::read_facts(self.hashes(), r, f);
+        let facts = verify.then_some(&read as &FactReader<'_>);
         let entry = load_version(self.repo, c, v, facts, false)?;
         let rules: Vec<_> = enabled(&self.registry, config)
             .into_iter()
@@ -152,6 +209,28 @@ impl Verdict for Checker<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+impl Verdict for Checker<'_> {
+    fn findings(&self, c: &ComponentPath, v: &Version) -> Result<Vec<Finding>, berth_model::Error> {
+        Ok(self.judge(c, v, self.verify)?.0)
+    }
+
+    fn grandfathered(
+        &self,
+        c: &ComponentPath,
+        v: &Version,
+    ) -> Result<Vec<Finding>, berth_model::Error> {
+        Ok(self.judge(c, v, self.verify)?.1)
+    }
+
+    fn verified_findings(
+        &self,
+        c: &ComponentPath,
+        v: &Version,
+    ) -> Result<Vec<Finding>, berth_model::Error> {
+        Ok(self.judge(c, v, true)?.0)
     }
 
     fn affected_by(&self, c: &ComponentPath) -> Vec<ComponentPath> {

@@ -89,6 +89,10 @@ pub struct Report {
     /// version). Path filters do not apply here.
     #[serde(skip)]
     pub verdicts: BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>>,
+    /// The policy findings each version that a stage ran is spared
+    /// ([`berth_model::Verdict::grandfathered`]).
+    #[serde(skip)]
+    pub grandfathered: BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>>,
 }
 
 impl Report {
@@ -124,6 +128,18 @@ impl berth_model::Verdict for Report {
             Some(f) => f.clone(),
             None => vec![crate::checker::missing(c, v)],
         })
+    }
+
+    fn grandfathered(
+        &self,
+        c: &ComponentPath,
+        v: &Version,
+    ) -> Result<Vec<berth_model::Finding>, berth_model::Error> {
+        Ok(self
+            .grandfathered
+            .get(&(c.clone(), v.clone()))
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -331,6 +347,121 @@ fn check_versions(
     Ok(out)
 }
 
+/// The file rules over the files outside versions; also how many files that is.
+fn check_files(early: &[(&dyn Rule, Severity)], view: &RepoView<'_>) -> (Vec<Diagnostic>, usize) {
+    let mut files: Vec<(&Utf8Path, FileOutcome<'_>)> = Vec::new();
+    for o in view.cx.ownership.values() {
+        files.push((&o.path, FileOutcome::of(o, FileOutcome::Ownership)));
+    }
+    if let Some(ci) = &view.components_index {
+        files.push((&ci.path, FileOutcome::of(ci, FileOutcome::ComponentsIndex)));
+    }
+    for d in &view.domain_files {
+        files.push((
+            &d.file.path,
+            FileOutcome::of(&d.file, FileOutcome::DomainIndex),
+        ));
+    }
+    for a in &view.audit {
+        files.push((&a.path, FileOutcome::of(a, FileOutcome::Audit)));
+    }
+    let diags = run_rules(early, &files, |r, (path, outcome), s| {
+        r.check_file(
+            &FileCx {
+                view: &view.cx,
+                path,
+                outcome: *outcome,
+            },
+            s,
+        )
+    });
+    (diags, files.len())
+}
+
+/// The component rules, over each component's versions (a run of the sorted summaries).
+fn check_components(early: &[(&dyn Rule, Severity)], view: &RepoView<'_>) -> Vec<Diagnostic> {
+    let mut components: Vec<(&ComponentPath, std::ops::Range<usize>)> = Vec::new();
+    for (i, v) in view.versions.iter().enumerate() {
+        match components.last_mut() {
+            Some((c, range)) if *c == &v.component => range.end = i + 1,
+            _ => components.push((&v.component, i..i + 1)),
+        }
+    }
+    run_rules(early, &components, |r, (c, range), s| {
+        r.check_component(
+            &ComponentCx {
+                view: &view.cx,
+                component: c,
+                versions: &view.versions[range.clone()],
+            },
+            s,
+        )
+    })
+}
+
+type Verdicts = BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>>;
+
+/// The repository rules (the dependency rules among them), then every version's verdict
+/// (its own findings in `version_diags` plus its dependency problems), then the late
+/// rules, which see that verdict. Returns every finding of the run but the path, file and
+/// component ones, and the verdicts.
+fn check_repository(
+    early: &[(&dyn Rule, Severity)],
+    late: &[(&dyn Rule, Severity)],
+    view: &RepoView<'_>,
+    mut version_diags: Vec<Diagnostic>,
+    save_waiting: bool,
+) -> (Vec<Diagnostic>, Verdicts, Verdicts) {
+    let whole = [()];
+    let repo_diags = run_rules(early, &whole, |r, _, s| {
+        r.check_repository(
+            &RepoCx {
+                view,
+                erroneous: None,
+            },
+            s,
+        )
+    });
+    if save_waiting {
+        cache::Waiting::of(view.dep_problems()).save(view.cx.repo);
+    }
+    let (verdicts, spared) = verdicts(view, &mut version_diags, &repo_diags);
+    let mut diags = version_diags;
+    diags.extend(repo_diags);
+    if !late.is_empty() {
+        let erroneous: HashSet<(ComponentPath, Version)> = verdicts
+            .iter()
+            .filter(|(_, f)| !f.is_empty())
+            .map(|(k, _)| k.clone())
+            .collect();
+        diags.extend(run_rules(late, &whole, |r, _, s| {
+            r.check_repository(
+                &RepoCx {
+                    view,
+                    erroneous: Some(&erroneous),
+                },
+                s,
+            )
+        }));
+    }
+    (diags, verdicts, spared)
+}
+
+/// The text of every file a finding points into (the human renderer's excerpts), read
+/// through the store once each.
+fn sources_of(repo: &Repository, diags: &[Diagnostic]) -> BTreeMap<Utf8PathBuf, String> {
+    let mut sources = BTreeMap::new();
+    for d in diags.iter().filter(|d| d.span.is_some()) {
+        if !sources.contains_key(&d.file)
+            && let Ok(bytes) = repo.read_bytes(&d.file)
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            sources.insert(d.file.clone(), text);
+        }
+    }
+    sources
+}
+
 /// Validates `repo` with the rules of `registry`.
 pub fn validate(
     repo: &Repository,
@@ -381,7 +512,7 @@ pub fn validate(
     let (summaries, version_diags) = (checked.summaries, checked.diags);
     let (versions_cached, version_files) = (checked.cached, checked.files);
 
-    // 3. Outside the versions: paths, then files.
+    // 3. Outside the versions: paths, files, components, the repository.
     let mut diags = run_rules(&early, &outline.paths, |r, p, s| {
         r.check_path(
             &PathCx {
@@ -392,85 +523,12 @@ pub fn validate(
         )
     });
     let view = RepoView::with_context(cx, outline.paths, summaries);
-    let mut files: Vec<(&Utf8Path, FileOutcome<'_>)> = Vec::new();
-    for o in view.cx.ownership.values() {
-        files.push((&o.path, FileOutcome::of(o, FileOutcome::Ownership)));
-    }
-    if let Some(ci) = &view.components_index {
-        files.push((&ci.path, FileOutcome::of(ci, FileOutcome::ComponentsIndex)));
-    }
-    for d in &view.domain_files {
-        files.push((
-            &d.file.path,
-            FileOutcome::of(&d.file, FileOutcome::DomainIndex),
-        ));
-    }
-    for a in &view.audit {
-        files.push((&a.path, FileOutcome::of(a, FileOutcome::Audit)));
-    }
-    diags.extend(run_rules(&early, &files, |r, (path, outcome), s| {
-        r.check_file(
-            &FileCx {
-                view: &view.cx,
-                path,
-                outcome: *outcome,
-            },
-            s,
-        )
-    }));
-    // Components.
-    let mut components: Vec<(&ComponentPath, std::ops::Range<usize>)> = Vec::new();
-    for (i, v) in view.versions.iter().enumerate() {
-        match components.last_mut() {
-            Some((c, range)) if *c == &v.component => range.end = i + 1,
-            _ => components.push((&v.component, i..i + 1)),
-        }
-    }
-    diags.extend(run_rules(&early, &components, |r, (c, range), s| {
-        r.check_component(
-            &ComponentCx {
-                view: &view.cx,
-                component: c,
-                versions: &view.versions[range.clone()],
-            },
-            s,
-        )
-    }));
-    // The repository (the dependency rules among them).
-    let whole = [()];
-    let repo_diags = run_rules(&early, &whole, |r, _, s| {
-        r.check_repository(
-            &RepoCx {
-                view: &view,
-                erroneous: None,
-            },
-            s,
-        )
-    });
-    if use_cache {
-        cache::Waiting::of(view.dep_problems()).save(repo);
-    }
-    // The verdict of every version: its own rules plus its dependency problems.
-    let verdicts = verdicts(&view, &version_diags, &repo_diags);
-    diags.extend(version_diags);
+    let (file_diags, files_read) = check_files(&early, &view);
+    diags.extend(file_diags);
+    diags.extend(check_components(&early, &view));
+    let (repo_diags, verdicts, grandfathered) =
+        check_repository(&early, &late, &view, version_diags, use_cache);
     diags.extend(repo_diags);
-    // Late rules see that verdict.
-    if !late.is_empty() {
-        let erroneous: HashSet<(ComponentPath, Version)> = verdicts
-            .iter()
-            .filter(|(_, f)| !f.is_empty())
-            .map(|(k, _)| k.clone())
-            .collect();
-        diags.extend(run_rules(&late, &whole, |r, _, s| {
-            r.check_repository(
-                &RepoCx {
-                    view: &view,
-                    erroneous: Some(&erroneous),
-                },
-                s,
-            )
-        }));
-    }
 
     // 4. Filters and order.
     if !opts.paths.is_empty() {
@@ -479,16 +537,7 @@ pub fn validate(
     diags.par_sort_by(Diagnostic::order);
     diags.dedup();
 
-    let files_read = files.len();
-    let mut sources = BTreeMap::new();
-    for d in diags.iter().filter(|d| d.span.is_some()) {
-        if !sources.contains_key(&d.file)
-            && let Ok(bytes) = repo.read_bytes(&d.file)
-            && let Ok(text) = String::from_utf8(bytes)
-        {
-            sources.insert(d.file.clone(), text);
-        }
-    }
+    let sources = sources_of(repo, &diags);
     let versions = view.versions.len();
     Ok(Report {
         root: repo.root().to_owned(),
@@ -508,27 +557,60 @@ pub fn validate(
         },
         sources,
         verdicts,
+        grandfathered,
     })
 }
 
 /// Every version's error findings: those of its own rules (`version_diags`), and those of
-/// the dependency rules about it (the only repository rules that judge a version).
+/// the dependency rules about it (the only repository rules that judge a version). The
+/// policy findings of a version some stage ran are set apart (grandfathered, see
+/// [`berth_model::Verdict::grandfathered`]) and their diagnostics become warnings.
 fn verdicts(
     view: &RepoView<'_>,
-    version_diags: &[Diagnostic],
+    version_diags: &mut [Diagnostic],
     repo_diags: &[Diagnostic],
-) -> BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>> {
-    let mut out: BTreeMap<(ComponentPath, Version), Vec<berth_model::Finding>> = view
+) -> (Verdicts, Verdicts) {
+    let mut out: Verdicts = view
         .versions
         .iter()
         .map(|v| ((v.component.clone(), v.version.clone()), Vec::new()))
         .collect();
+    let mut spared = Verdicts::new();
+    let layout = view.layout();
+    let policy = version_diags
+        .iter()
+        .any(|d| d.severity == Severity::Error && berth_model::Code::is_policy_id(d.rule));
+    let ran = if policy {
+        view.ran_anywhere()
+    } else {
+        std::collections::HashSet::new()
+    };
+    for d in version_diags.iter_mut() {
+        if d.severity == Severity::Error
+            && berth_model::Code::is_policy_id(d.rule)
+            && let Some(key) = version_of(&d.file, layout)
+            && ran.contains(&key)
+        {
+            spared
+                .entry(key)
+                .or_default()
+                .push(berth_model::Finding::new(
+                    d.rule,
+                    &d.file,
+                    d.message.clone(),
+                ));
+            d.severity = Severity::Warn;
+            d.message.push_str(
+                " (not counted against it: a stage ran this version before the policy asked for it)",
+            );
+        }
+    }
     let deps = crate::rules::DEPS_RULES;
     let judged = version_diags
         .iter()
         .chain(repo_diags.iter().filter(|d| deps.contains(&d.rule)));
     for d in judged.filter(|d| d.severity == Severity::Error) {
-        if let Some(key) = version_of(&d.file, view.layout())
+        if let Some(key) = version_of(&d.file, layout)
             && let Some(f) = out.get_mut(&key)
         {
             f.push(berth_model::Finding::new(
@@ -538,5 +620,5 @@ fn verdicts(
             ));
         }
     }
-    out
+    (out, spared)
 }

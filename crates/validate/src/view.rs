@@ -618,6 +618,27 @@ impl<'r> RepoView<'r> {
         self.cx.owner(c)
     }
 
+    /// Every component version some declared stage has run: its audit trail records it
+    /// entering, or its domain file lists it ([`berth_model::stage::ran_by`] for a whole
+    /// run).
+    pub fn ran_anywhere(&self) -> std::collections::HashSet<(ComponentPath, Version)> {
+        let config = self.config();
+        let mut out = std::collections::HashSet::new();
+        for stage in berth_model::Stage::all(config) {
+            for r in self.audit_records(&stage.domain, &stage.env) {
+                out.insert((r.component.clone(), r.version.clone()));
+            }
+            if let Some(d) = self.domain_file(&stage.domain, &stage.env)
+                && let Some(l) = d.file.loaded()
+            {
+                for e in &l.value.components {
+                    out.insert((e.name.clone(), e.version.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Audit records of one stage that loaded.
     pub fn audit_records<'a>(
         &'a self,

@@ -139,6 +139,7 @@ fn two_runs_give_identical_output() {
 const NEEDS_ARTIFACTS: &[&str] = &[
     "manifest-built-at-mismatch",
     "manifest-digest-mismatch",
+    "manifest-field-mismatch",
     "manifest-file-changed",
 ];
 

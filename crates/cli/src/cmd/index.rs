@@ -59,8 +59,26 @@ pub fn run(cli: &Cli, args: &IndexArgs) -> crate::CmdResult {
         let show = |v: &Option<berth_model::Version>| {
             v.as_ref().map_or("-".to_owned(), ToString::to_string)
         };
+        // A latest that is no longer good: say which rules took it away.
+        let why = match &c.before {
+            Some(b) if c.before > c.after || c.after.is_none() => {
+                let mut rules: Vec<String> =
+                    berth_model::Verdict::findings(&is_good, &c.component, b)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|f| f.rule.to_string())
+                        .collect();
+                rules.dedup();
+                if rules.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({b}: {})", rules.join(", "))
+                }
+            }
+            _ => String::new(),
+        };
         s.push_str(&format!(
-            "  {:width$}  {} → {}\n",
+            "  {:width$}  {} → {}{why}\n",
             c.component.as_str(),
             show(&c.before),
             show(&c.after)

@@ -18,6 +18,9 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
         "log",
     )?;
     let repo = super::open_repo(cli)?;
+    if args.anchor {
+        return anchor(cli, &repo);
+    }
     // The same resolver as every other command: a full path or a unique last segment of a
     // component in the tree, with a suggestion for a typo. A component no longer in the
     // tree is still found by its full path in the records.
@@ -136,5 +139,31 @@ pub fn run(cli: &Cli, args: &LogArgs) -> crate::CmdResult {
     Err(Failure::Negative(Some(format!(
         "the audit trail is not intact: {} problem(s); records are written only by berth promote and berth rollback, never edited",
         l.problems.len()
+    ))))
+}
+
+/// `berth log --anchor`.
+fn anchor(cli: &Cli, repo: &berth_model::Repository) -> crate::CmdResult {
+    let (done, problems) = berth_promote::anchor(repo)?;
+    if let Some(text) = output::machine(cli.format, &done)? {
+        output::out(&text);
+    } else {
+        for a in &done {
+            let head = a
+                .head
+                .map_or_else(|| "no record".to_owned(), |h| h.hex()[..12].to_owned());
+            let what = if a.written { "anchored" } else { "unchanged" };
+            output::out(&format!("{}: {what} ({head})\n", a.stage));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        output::error(&p.to_string());
+    }
+    Err(Failure::Negative(Some(format!(
+        "{} problem(s) in the audit trail: those stages were not anchored; restore the trail from version control first",
+        problems.len()
     ))))
 }

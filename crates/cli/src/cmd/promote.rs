@@ -158,6 +158,9 @@ fn human(outcome: &Outcome, diff: &str, dry_run: bool) -> String {
     for n in &plan.notes {
         s.push_str(&format!("note: {n}\n"));
     }
+    for w in &plan.warnings {
+        s.push_str(&format!("warning: {}\n", crate::output::printable(w)));
+    }
     for u in &plan.unchanged {
         s.push_str(&format!(
             "{} runs {} {} already; nothing to do\n",

@@ -1,7 +1,10 @@
 use std::collections::BTreeMap;
 
 use berth_index::IndexOptions;
+use berth_model::ComponentsIndex;
 use berth_model::layout::Layout;
+use berth_model::yaml::Loaded;
+use camino::Utf8Path;
 
 use crate::declare_rule;
 use crate::diagnostic::{Diagnostic, Span};
@@ -42,22 +45,8 @@ impl Rule for IndexStale {
     }
 
     fn check_repository(&self, r: &RepoCx<'_>, sink: &mut Sink<'_>) {
-        const HELP: &str = "run `berth index` and commit the result";
         let view = r.view;
-        let opts = IndexOptions::from_config(view.config());
-        let mut rows = Vec::new();
-        let mut i = 0;
-        while i < view.versions.len() {
-            let c = &view.versions[i].component;
-            let all = view.versions_of(c);
-            let latest =
-                berth_index::pick_latest(all.iter().map(|v| v.version.clone()), &opts, |v| {
-                    r.is_good(c, v)
-                });
-            rows.push((c.clone(), latest));
-            i += all.len().max(1);
-        }
-        let fresh = berth_index::assemble(rows);
+        let fresh = fresh_index(r);
         let Some(file) = &view.components_index else {
             sink.report(
                 Diagnostic::new(
@@ -69,72 +58,7 @@ impl Rule for IndexStale {
             return;
         };
         let Some(index) = file.loaded() else { return };
-        let committed: BTreeMap<_, _> = index
-            .value
-            .components
-            .iter()
-            .enumerate()
-            .map(|(i, row)| (&row.name, (i, &row.latest_version)))
-            .collect();
-        let mut findings = 0;
-        let mut unknown_rows = false;
-        for row in &fresh.components {
-            match committed.get(&row.name) {
-                None => {
-                    findings += 1;
-                    sink.report(
-                        Diagnostic::new(
-                            &file.path,
-                            format!(
-                                "{} is missing; its latest good version is {}",
-                                row.name, row.latest_version
-                            ),
-                        )
-                        .at(Span::key(&index.root, &["components"]))
-                        .help(HELP),
-                    );
-                }
-                Some((_, v)) if **v == row.latest_version => {}
-                Some((_, v)) if view.version(&row.name, v).is_none() => unknown_rows = true,
-                Some((i, v)) => {
-                    findings += 1;
-                    sink.report(
-                        Diagnostic::new(
-                            &file.path,
-                            format!(
-                                "{} is at {v} here, but its latest good version is {}",
-                                row.name, row.latest_version
-                            ),
-                        )
-                        .at(Span::value(
-                            &index.root,
-                            &["components", &i.to_string(), "latest_version"],
-                        ))
-                        .help(HELP),
-                    );
-                }
-            }
-        }
-        for (name, (i, v)) in &committed {
-            if fresh.latest(name.as_str()).is_some() {
-                continue;
-            }
-            if !view.has_component(name) || view.version(name, v).is_none() {
-                unknown_rows = true;
-                continue;
-            }
-            findings += 1;
-            sink.report(
-                Diagnostic::new(
-                    &file.path,
-                    format!("{name} is listed at {v}, but it has no good version"),
-                )
-                .at(Span::value(&index.root, &["components", &i.to_string()]))
-                .help(format!(
-                    "{HELP}; the component's versions all have error findings (`berth validate {name}`)"
-                )),
-            );
-        }
+        let (findings, unknown_rows) = compare(r, &fresh, &file.path, index, sink);
         if findings == 0 && !unknown_rows {
             let generated = berth_index::render(&fresh).unwrap_or_default();
             let bytes = view.repo().read_bytes(&file.path).unwrap_or_default();
@@ -149,4 +73,92 @@ impl Rule for IndexStale {
             }
         }
     }
+}
+
+const HELP: &str = "run `berth index` and commit the result";
+
+/// The index `berth index` would write now.
+fn fresh_index(r: &RepoCx<'_>) -> ComponentsIndex {
+    let view = r.view;
+    let opts = IndexOptions::from_config(view.config());
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < view.versions.len() {
+        let c = &view.versions[i].component;
+        let all = view.versions_of(c);
+        let latest = berth_index::pick_latest(all.iter().map(|v| v.version.clone()), &opts, |v| {
+            r.is_good(c, v)
+        });
+        rows.push((c.clone(), latest));
+        i += all.len().max(1);
+    }
+    berth_index::assemble(rows)
+}
+
+/// Reports every row of the committed index that differs from `fresh`. Returns how many
+/// findings, and whether a row names a component or version the tree does not have (then
+/// the canonical-form check is moot).
+fn compare(
+    r: &RepoCx<'_>,
+    fresh: &ComponentsIndex,
+    path: &Utf8Path,
+    index: &Loaded<ComponentsIndex>,
+    sink: &mut Sink<'_>,
+) -> (usize, bool) {
+    let view = r.view;
+    let committed: BTreeMap<_, _> = index
+        .value
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (&row.name, (i, &row.latest_version)))
+        .collect();
+    let mut findings = 0;
+    let mut unknown_rows = false;
+    let mut report = |message: String, span: Span, help: String| {
+        findings += 1;
+        sink.report(Diagnostic::new(path, message).at(span).help(help));
+    };
+    for row in &fresh.components {
+        match committed.get(&row.name) {
+            None => report(
+                format!(
+                    "{} is missing; its latest good version is {}",
+                    row.name, row.latest_version
+                ),
+                Span::key(&index.root, &["components"]),
+                HELP.into(),
+            ),
+            Some((_, v)) if **v == row.latest_version => {}
+            Some((_, v)) if view.version(&row.name, v).is_none() => unknown_rows = true,
+            Some((i, v)) => report(
+                format!(
+                    "{} is at {v} here, but its latest good version is {}",
+                    row.name, row.latest_version
+                ),
+                Span::value(
+                    &index.root,
+                    &["components", &i.to_string(), "latest_version"],
+                ),
+                HELP.into(),
+            ),
+        }
+    }
+    for (name, (i, v)) in &committed {
+        if fresh.latest(name.as_str()).is_some() {
+            continue;
+        }
+        if !view.has_component(name) || view.version(name, v).is_none() {
+            unknown_rows = true;
+            continue;
+        }
+        report(
+            format!("{name} is listed at {v}, but it has no good version"),
+            Span::value(&index.root, &["components", &i.to_string()]),
+            format!(
+                "{HELP}; the component's versions all have error findings (`berth validate {name}`)"
+            ),
+        );
+    }
+    (findings, unknown_rows)
 }

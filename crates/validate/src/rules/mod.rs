@@ -31,6 +31,7 @@ mod manifest_arch_mismatch;
 mod manifest_base_image_not_allowed;
 mod manifest_built_at_mismatch;
 mod manifest_digest_mismatch;
+mod manifest_field_mismatch;
 mod manifest_file_changed;
 mod manifest_file_missing;
 mod manifest_format_mismatch;
@@ -68,6 +69,7 @@ pub use manifest_arch_mismatch::ManifestArchMismatch;
 pub use manifest_base_image_not_allowed::ManifestBaseImageNotAllowed;
 pub use manifest_built_at_mismatch::ManifestBuiltAtMismatch;
 pub use manifest_digest_mismatch::ManifestDigestMismatch;
+pub use manifest_field_mismatch::ManifestFieldMismatch;
 pub use manifest_file_changed::ManifestFileChanged;
 pub use manifest_file_missing::ManifestFileMissing;
 pub use manifest_format_mismatch::ManifestFormatMismatch;
@@ -117,6 +119,7 @@ pub fn all() -> Vec<Arc<dyn Rule>> {
         Arc::new(ManifestArchMismatch),
         Arc::new(ManifestFutureBuild),
         Arc::new(ManifestBuiltAtMismatch),
+        Arc::new(ManifestFieldMismatch),
         Arc::new(ManifestMissingLabel),
         Arc::new(ManifestBaseImageNotAllowed),
         Arc::new(OwnershipMissing),
