@@ -190,7 +190,7 @@ fn list_rules_and_explain() {
         .expect("listed");
     // Default error, set to warn by examples/repo/berth.toml.
     assert!(line.contains("error") && line.contains("warn"), "{line}");
-    assert_eq!(list.stdout.lines().count(), 37, "{}", list.stdout);
+    assert_eq!(list.stdout.lines().count(), 38, "{}", list.stdout);
     let ex = run(&root, &["explain", "manifest/digest-mismatch"]);
     assert_eq!(ex.code, 0, "{ex:?}");
     for section in [
