@@ -176,6 +176,19 @@ fn the_seed_pipeline_runs_with_gitlab_ci_local() {
         "{junit}"
     );
 
+    // The default branch's pages job: the dashboard in public/, for GitLab Pages.
+    let (ok, out) = gcl(&root, &common, &["pages"]);
+    assert!(ok, "{out}");
+    let index = read(&root, "public/index.html");
+    assert!(
+        index.contains("data-component=\"cloud/dmp/ms-ingestion\""),
+        "{index}"
+    );
+    assert!(
+        root.join("public/c/cloud/dmp/ms-ingestion/index.html")
+            .is_file()
+    );
+
     // promote-to-staging tag: promote, deploy what staging now runs, smoke test.
     let tag = "promote-to-staging/cloud/dmp/ms-ingestion/1.0.4";
     let mut vars = common.to_vec();

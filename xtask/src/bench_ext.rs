@@ -51,6 +51,9 @@ pub fn more(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     if wanted(args, "scale") {
         crate::bench_scale::scale_rows(args, rows)?;
     }
+    if wanted(args, "site") {
+        crate::bench_site::site_rows(args, rows)?;
+    }
     Ok(())
 }
 

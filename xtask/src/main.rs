@@ -4,6 +4,7 @@ mod bench;
 mod bench_ext;
 mod bench_publish;
 mod bench_scale;
+mod bench_site;
 mod example_artifacts;
 mod fuzz;
 mod synth;

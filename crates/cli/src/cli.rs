@@ -1,5 +1,9 @@
 //! The command line, as clap definitions. Help text, the man page and shell completions
 //! are all generated from these (`cargo xtask man`, `cargo xtask completions`).
+//!
+//! The doc comments below are `--help` text, not rustdoc: `<domain>` there is a
+//! placeholder a user reads, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
 
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -159,6 +163,15 @@ pub enum Command {
     /// Example: `berth notify promotion-refused ms-ingestion 1.0.3 --domain cloud --env
     /// prod --detail "gate approvals: needs 1 approval"`.
     Notify(NotifyArgs),
+    /// Write a static dashboard of the repository: the components × stages matrix with
+    /// drift, component pages, stage timelines, findings and search.
+    ///
+    /// Plain HTML, CSS and SVG with a little JavaScript (filters, search); no server, no
+    /// external resources; works from any web server, GitLab Pages or file://. Output is
+    /// deterministic and incremental: only files whose bytes changed are rewritten, and
+    /// pages of components that are gone are removed (only files the site wrote, listed
+    /// in DIR/.berth-site-files). Example: `berth site --out public`.
+    Site(SiteArgs),
 }
 
 /// `berth promote`.
@@ -594,4 +607,19 @@ pub struct NotifyArgs {
     /// Print the channel, the webhook variable's name and the payload; post nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `berth site`.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The output directory (created when missing; never the repository itself).
+    #[arg(long, value_name = "DIR")]
+    pub out: Utf8PathBuf,
+    /// The site's public URL, for canonical links (e.g. $CI_PAGES_URL).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read every file again: ignore the validator's per-version cache in .berth/cache
+    /// (as `berth validate --no-cache`). The site is the same either way.
+    #[arg(long)]
+    pub no_cache: bool,
 }

@@ -535,6 +535,12 @@ impl Approver {
     }
 }
 
+impl fmt::Display for Approver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 impl From<&str> for Approver {
     fn from(name: &str) -> Self {
         Approver::named(name)

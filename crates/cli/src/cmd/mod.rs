@@ -22,6 +22,7 @@ mod query;
 mod rollback;
 mod schema;
 mod show;
+mod site;
 mod validate;
 
 /// Runs the subcommand of `cli`.
@@ -45,6 +46,7 @@ pub fn dispatch(cli: &Cli) -> crate::CmdResult {
         Command::Diff(a) => diff::run(cli, a),
         Command::Log(a) => log::run(cli, a),
         Command::Notify(a) => notify::run(cli, a),
+        Command::Site(a) => site::run(cli, a),
     }
 }
 
