@@ -136,7 +136,9 @@ pub fn tree_digest(root: &Utf8Path) -> String {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().into_string().expect("utf-8 name");
-            if rel.is_empty() && name == ".berth" {
+            // berth's private state and the tests' artifact hash cache: caches, not the
+            // repository.
+            if rel.is_empty() && (name == ".berth" || name == ".berth-test-cache") {
                 continue;
             }
             let path = dir.join(&name);

@@ -304,7 +304,9 @@ fn killed_promotions_are_repaired_by_their_retry() {
         "priya.k",
     ]);
     let window_one = timed(&root, &one("4.0.1"));
-    let window_whole = timed(&root, &whole);
+    // The first whole-stage run reads the artifacts cold; later ones find them in the hash
+    // cache: the window follows the last retry's duration.
+    let mut window_whole = timed(&root, &whole);
     for i in 2..=n {
         let v = format!("4.0.{i}");
         // One component into staging.
@@ -333,7 +335,9 @@ fn killed_promotions_are_repaired_by_their_retry() {
         if run_killed(&root, &whole, at) {
             landed[1] += 1;
         }
+        let retry = Instant::now();
         berth_ok(&root, &whole);
+        window_whole = retry.elapsed();
         let round = format!("promote --from staging --to prod ({v}) killed after {at:?}");
         assert_sound(&root, &round);
         let d = run(
