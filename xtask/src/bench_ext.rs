@@ -156,189 +156,266 @@ impl std::io::Read for RandReader<'_> {
 
 const BENCH_META: &str = "architecture: amd64\ndomains: [\"cloud\"]\nenvironments: [\"staging\", \"prod\"]\ngroup: bench\nservice_name: big\nteam: bench\n";
 
-fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
-    let berth = berth_release()?;
-    let archive = big_oci_archive(&args.dir)?;
-    let meta = args.dir.join("big-metadata.yaml");
-    fs_err::write(&meta, BENCH_META).map_err(|e| e.to_string())?;
-    // Warm the page cache so both sides read from memory.
-    sh(&format!("cat {archive} > /dev/null"))?;
-    let repo = args.dir.join("add-repo");
-    let fresh_repo = || -> Result<(), String> {
-        if repo.exists() {
-            fs_err::remove_dir_all(&repo).map_err(|e| e.to_string())?;
+/// The add benchmark's fixtures: the release binary, the 1 GiB archive, its metadata, and
+/// a scratch repository made afresh before each run.
+struct AddBench {
+    berth: Utf8PathBuf,
+    archive: Utf8PathBuf,
+    meta: Utf8PathBuf,
+    repo: Utf8PathBuf,
+    runs: usize,
+}
+
+impl AddBench {
+    fn fresh_repo(&self) -> Result<(), String> {
+        if self.repo.exists() {
+            fs_err::remove_dir_all(&self.repo).map_err(|e| e.to_string())?;
         }
-        sh(&format!("{berth} init {repo} > /dev/null"))
-    };
-    let add_cmd = format!(
-        "{berth} --repo {repo} add cloud/bench/big 1.0.0 --docker {archive} --metadata {meta} --no-progress > /dev/null"
-    );
-    let mut samples = Vec::new();
-    for _ in 0..args.runs.clamp(1, 3) {
-        fresh_repo()?;
-        samples.extend(time(1, || sh(&add_cmd))?);
+        sh(&format!("{} init {} > /dev/null", self.berth, self.repo))
     }
-    // The same bytes as a generic file: one SHA-256 (an image needs two: the archive's and
-    // its blobs').
-    let generic_cmd = format!(
-        "{berth} --repo {repo} add cloud/bench/big 1.0.0 --generic {archive} --metadata {meta} --no-progress > /dev/null"
-    );
-    let mut generic = Vec::new();
-    for _ in 0..args.runs.clamp(1, 3) {
-        fresh_repo()?;
-        generic.extend(time(1, || sh(&generic_cmd))?);
+
+    /// `berth add` of the archive with `flag` (`--docker`, `--generic`).
+    fn add_cmd(&self, flag: &str, source: &Utf8Path, extra: &str) -> String {
+        format!(
+            "{} --repo {} add cloud/bench/big 1.0.0 {flag} {source} --metadata {} --no-progress {extra} > /dev/null",
+            self.berth, self.repo, self.meta
+        )
     }
-    // What a user would otherwise run: cp, then sync (the copy written back).
-    let cp_out = args.dir.join("cp-copy.tar");
-    let mut cp_sync = Vec::new();
-    for _ in 0..args.runs.clamp(1, 3) {
+
+    /// `cmd` timed once per run, each into a fresh repository.
+    fn each_fresh(&self, cmd: &str) -> Result<Vec<Duration>, String> {
+        let mut samples = Vec::new();
+        for _ in 0..self.runs {
+            self.fresh_repo()?;
+            samples.extend(time(1, || sh(cmd))?);
+        }
+        Ok(samples)
+    }
+
+    /// What a user would otherwise run: cp then sync, openssl, sha256sum, and dd with fsync.
+    fn references(&self) -> Result<[Vec<Duration>; 4], String> {
+        let archive = &self.archive;
+        let cp_out = archive.with_file_name("cp-copy.tar");
+        let mut cp_sync = Vec::new();
+        for _ in 0..self.runs {
+            let _ = fs_err::remove_file(&cp_out);
+            sh("sync")?;
+            cp_sync.extend(time(1, || sh(&format!("cp {archive} {cp_out} && sync")))?);
+        }
         let _ = fs_err::remove_file(&cp_out);
-        sh("sync")?;
-        cp_sync.extend(time(1, || sh(&format!("cp {archive} {cp_out} && sync")))?);
+        let openssl = time(self.runs, || {
+            sh(&format!("openssl dgst -sha256 {archive} > /dev/null"))
+        })?;
+        let sha256sum = time(1, || sh(&format!("sha256sum {archive} > /dev/null")))?;
+        let dd_out = archive.with_file_name("dd-copy.tar");
+        let dd = time(1, || {
+            sh(&format!(
+                "dd if={archive} of={dd_out} bs=1M conv=fsync status=none"
+            ))
+        })?;
+        let _ = fs_err::remove_file(&dd_out);
+        Ok([cp_sync, openssl, sha256sum, dd])
     }
-    let _ = fs_err::remove_file(&cp_out);
-    let size_gib =
-        fs_err::metadata(&archive).map_err(|e| e.to_string())?.len() as f64 / f64::from(1u32 << 30);
-    let openssl = time(args.runs.clamp(1, 3), || {
-        sh(&format!("openssl dgst -sha256 {archive} > /dev/null"))
-    })?;
-    let sha256sum = time(1, || sh(&format!("sha256sum {archive} > /dev/null")))?;
-    // Peak memory of one run of `cmd`, from GNU time.
-    let peak_rss_kib = |cmd: &str| -> Result<u64, String> {
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M"])
-            .args(["sh", "-c", cmd])
-            .output()
-            .map_err(|e| format!("/usr/bin/time: {e} (apt-get install time)"))?;
-        if !out.status.success() {
-            return Err(format!("`{cmd}` failed: {}", out.status));
-        }
-        Ok(String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0))
-    };
-    fresh_repo()?;
-    let rss_kib = peak_rss_kib(&add_cmd)?;
-    // The read-verify-copy-hash pipeline alone, into tmpfs (no disk write-back): what berth
-    // itself costs, separated from the disk's speed.
-    let shm = Utf8PathBuf::from("/dev/shm/berth-bench-ingest.tar");
-    let pipeline = time(args.runs.clamp(1, 3), || {
-        let _ = fs_err::remove_file(&shm);
-        berth_formats::ingest_image(&archive, berth_formats::Destination::CopyTo(&shm), None)
+
+    /// The read-verify-copy-hash pipeline alone, into tmpfs (no disk write-back): what
+    /// berth itself costs, separated from the disk's speed.
+    fn pipeline(&self) -> Result<Vec<Duration>, String> {
+        let shm = Utf8PathBuf::from("/dev/shm/berth-bench-ingest.tar");
+        let samples = time(self.runs, || {
+            let _ = fs_err::remove_file(&shm);
+            berth_formats::ingest_image(
+                &self.archive,
+                berth_formats::Destination::CopyTo(&shm),
+                None,
+            )
             .map(|_| ())
             .map_err(|e| e.to_string())
-    })?;
-    let _ = fs_err::remove_file(&shm);
-    // Writing the same bytes durably with coreutils, for the disk's share.
-    let dd_out = args.dir.join("dd-copy.tar");
-    let dd = time(1, || {
-        sh(&format!(
-            "dd if={archive} of={dd_out} bs=1M conv=fsync status=none"
-        ))
-    })?;
-    let _ = fs_err::remove_file(&dd_out);
-    // --move, measured after the rows above: each run hands over a fresh copy of the
-    // archive, made on the same filesystem with cp and written back with sync before the
-    // clock starts (the producer's write, not berth's).
-    let handed = args.dir.join("add-move-src.oci.tar");
-    let move_cmd = format!(
-        "{berth} --repo {repo} add cloud/bench/big 1.0.0 --docker {handed} --metadata {meta} --no-progress --move > /dev/null"
-    );
-    let fresh_handover = || -> Result<(), String> {
-        fresh_repo()?;
-        sh(&format!("cp {archive} {handed} && sync"))
-    };
-    let moved = || -> Result<(), String> {
-        sh(&move_cmd)?;
-        if handed.exists() {
-            return Err(format!("berth add --move left {handed} in place"));
+        })?;
+        let _ = fs_err::remove_file(&shm);
+        Ok(samples)
+    }
+
+    /// `--move`: each run hands over a fresh copy of the archive, made on the same
+    /// filesystem with cp and written back with sync before the clock starts (the
+    /// producer's write, not berth's). Samples and peak RSS.
+    fn moved(&self) -> Result<(Vec<Duration>, u64), String> {
+        let handed = self.archive.with_file_name("add-move-src.oci.tar");
+        let move_cmd = self.add_cmd("--docker", &handed, "--move");
+        let fresh_handover = || -> Result<(), String> {
+            self.fresh_repo()?;
+            sh(&format!("cp {} {handed} && sync", self.archive))
+        };
+        let mut samples = Vec::new();
+        for _ in 0..self.runs {
+            fresh_handover()?;
+            samples.extend(time(1, || {
+                sh(&move_cmd)?;
+                if handed.exists() {
+                    return Err(format!("berth add --move left {handed} in place"));
+                }
+                Ok(())
+            })?);
         }
-        Ok(())
-    };
-    let mut move_samples = Vec::new();
-    for _ in 0..args.runs.clamp(1, 3) {
         fresh_handover()?;
-        move_samples.extend(time(1, moved)?);
+        let rss = crate::bench_scale::peak_rss_kib(&move_cmd)?;
+        if handed.exists() {
+            fs_err::remove_file(&handed).map_err(|e| e.to_string())?;
+        }
+        Ok((samples, rss))
     }
-    fresh_handover()?;
-    let move_rss_kib = peak_rss_kib(&move_cmd)?;
-    if handed.exists() {
-        fs_err::remove_file(&handed).map_err(|e| e.to_string())?;
-    }
+}
+
+fn add_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
+    let b = AddBench {
+        berth: berth_release()?,
+        archive: big_oci_archive(&args.dir)?,
+        meta: args.dir.join("big-metadata.yaml"),
+        repo: args.dir.join("add-repo"),
+        runs: args.runs.clamp(1, 3),
+    };
+    fs_err::write(&b.meta, BENCH_META).map_err(|e| e.to_string())?;
+    // Warm the page cache so both sides read from memory.
+    sh(&format!("cat {} > /dev/null", b.archive))?;
+    let add_cmd = b.add_cmd("--docker", &b.archive, "");
+    let samples = b.each_fresh(&add_cmd)?;
+    // The same bytes as a generic file: one SHA-256 (an image needs two: the archive's and
+    // its blobs').
+    let generic = b.each_fresh(&b.add_cmd("--generic", &b.archive, ""))?;
+    let [cp_sync, openssl, sha256sum, dd] = b.references()?;
+    b.fresh_repo()?;
+    let rss_kib = crate::bench_scale::peak_rss_kib(&add_cmd)?;
+    let pipeline = b.pipeline()?;
+    let (move_samples, move_rss_kib) = b.moved()?;
+    let size_gib = fs_err::metadata(&b.archive)
+        .map_err(|e| e.to_string())?
+        .len() as f64
+        / f64::from(1u32 << 30);
+    push_add_rows(
+        AddSamples {
+            samples,
+            generic,
+            cp_sync,
+            openssl,
+            sha256sum,
+            dd,
+            pipeline,
+            move_samples,
+            rss_kib,
+            move_rss_kib,
+            size_gib,
+        },
+        rows,
+    );
+    fs_err::remove_dir_all(&b.repo).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// What the add benchmark measured.
+struct AddSamples {
+    samples: Vec<Duration>,
+    generic: Vec<Duration>,
+    cp_sync: Vec<Duration>,
+    openssl: Vec<Duration>,
+    sha256sum: Vec<Duration>,
+    dd: Vec<Duration>,
+    pipeline: Vec<Duration>,
+    move_samples: Vec<Duration>,
+    rss_kib: u64,
+    move_rss_kib: u64,
+    size_gib: f64,
+}
+
+/// The add benchmark's rows, side by side with the reference tools.
+fn push_add_rows(m: AddSamples, rows: &mut Vec<Row>) {
+    let AddSamples {
+        samples,
+        generic,
+        cp_sync,
+        openssl,
+        sha256sum,
+        dd,
+        pipeline,
+        move_samples,
+        rss_kib,
+        move_rss_kib,
+        size_gib,
+    } = m;
+    let mib_s = |d: f64| size_gib * 1024.0 / d;
     let (a, o) = (median_secs(&samples), median_secs(&openssl));
-    let m = median_secs(&move_samples);
-    let p = median_secs(&pipeline);
-    rows.push(Row {
-        name: "add pipeline: read+verify+copy+hash to tmpfs".into(),
-        samples: pipeline,
-        note: format!(
+    let (m, p) = (median_secs(&move_samples), median_secs(&pipeline));
+    let (g, c) = (median_secs(&generic), median_secs(&cp_sync));
+    let slower = o.max(c);
+    let dd_speed = mib_s(median_secs(&dd));
+    let sha_speed = mib_s(median_secs(&sha256sum));
+    let mut row = |name: &str, samples: Vec<Duration>, note: String| {
+        rows.push(Row {
+            name: name.into(),
+            samples,
+            note,
+        });
+    };
+    row(
+        "add pipeline: read+verify+copy+hash to tmpfs",
+        pipeline,
+        format!(
             "{:.0} MiB/s; {:.2}x openssl's speed (berth-formats::ingest_image, in process)",
-            size_gib * 1024.0 / p,
+            mib_s(p),
             o / p
         ),
-    });
-    rows.push(Row {
-        name: "ref: dd conv=fsync, same file to the same disk".into(),
-        note: format!(
-            "{:.0} MiB/s: the disk's durable write speed bounds `berth add`",
-            size_gib * 1024.0 / median_secs(&dd)
-        ),
-        samples: dd,
-    });
-    rows.push(Row {
-        name: "add: berth add, 1 GiB OCI archive".into(),
+    );
+    row(
+        "ref: dd conv=fsync, same file to the same disk",
+        dd,
+        format!("{dd_speed:.0} MiB/s: the disk's durable write speed bounds `berth add`"),
+    );
+    row(
+        "add: berth add, 1 GiB OCI archive",
         samples,
-        note: format!(
+        format!(
             "{:.0} MiB/s; {:.2}x openssl's speed; peak RSS {:.1} MiB",
-            size_gib * 1024.0 / a,
+            mib_s(a),
             o / a,
             rss_kib as f64 / 1024.0
         ),
-    });
-    let (g, c) = (median_secs(&generic), median_secs(&cp_sync));
-    let slower = o.max(c);
-    rows.push(Row {
-        name: "add: berth add --generic, same 1 GiB file".into(),
-        samples: generic,
-        note: format!(
+    );
+    row(
+        "add: berth add --generic, same 1 GiB file",
+        generic,
+        format!(
             "{:.0} MiB/s; {:.2}x the slower of cp+sync and openssl (target <= 1.1x)",
-            size_gib * 1024.0 / g,
+            mib_s(g),
             g / slower
         ),
-    });
-    rows.push(Row {
-        name: "ref: cp + sync, same file".into(),
-        samples: cp_sync,
-        note: format!(
+    );
+    row(
+        "ref: cp + sync, same file",
+        cp_sync,
+        format!(
             "{:.0} MiB/s; berth add (image) = {:.2}x the slower of this and openssl (target <= 1.1x; an image is hashed twice, archive and blobs)",
-            size_gib * 1024.0 / c,
+            mib_s(c),
             a / slower
         ),
-    });
-    rows.push(Row {
-        name: "add --move: berth add --move, 1 GiB OCI archive".into(),
-        samples: move_samples,
-        note: format!(
+    );
+    row(
+        "add --move: berth add --move, 1 GiB OCI archive",
+        move_samples,
+        format!(
             "{:.0} MiB/s; {:.2}x openssl's speed; peak RSS {:.1} MiB; each run moves a fresh cp of the archive, written back (sync) before the clock starts",
-            size_gib * 1024.0 / m,
+            mib_s(m),
             o / m,
             move_rss_kib as f64 / 1024.0
         ),
-    });
-    rows.push(Row {
-        name: "floor: openssl dgst -sha256, same file".into(),
-        samples: openssl,
-        note: format!("{:.0} MiB/s", size_gib * 1024.0 / o),
-    });
-    rows.push(Row {
-        name: "ref: sha256sum, same file".into(),
-        note: format!("{:.0} MiB/s", size_gib * 1024.0 / median_secs(&sha256sum)),
-        samples: sha256sum,
-    });
-    fs_err::remove_dir_all(&repo).map_err(|e| e.to_string())?;
-    Ok(())
+    );
+    row(
+        "floor: openssl dgst -sha256, same file",
+        openssl,
+        format!("{:.0} MiB/s", mib_s(o)),
+    );
+    row(
+        "ref: sha256sum, same file",
+        sha256sum,
+        format!("{sha_speed:.0} MiB/s"),
+    );
 }
 
 /// The median of samples, in seconds.

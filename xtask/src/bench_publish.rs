@@ -40,6 +40,57 @@ fn fixture(work: &Utf8Path) -> Result<(), String> {
     }
 }
 
+/// The same index built by the tools a user would otherwise run: apt-ftparchive (Packages
+/// alone, and with gzip, xz and Release) and dpkg-scanpackages.
+fn references(work: &Utf8Path, runs: usize) -> Result<[Vec<std::time::Duration>; 3], String> {
+    let ref_dir = work.join("ref");
+    fs_err::create_dir_all(&ref_dir).map_err(|e| e.to_string())?;
+    let ftp = time(runs, || {
+        sh(&format!(
+            "cd {work} && apt-ftparchive packages debs > {ref_dir}/Packages"
+        ))
+    })?;
+    let ftp_repo = time(runs, || {
+        sh(&format!(
+            "cd {work} && apt-ftparchive packages debs > {ref_dir}/Packages \
+             && gzip -c {ref_dir}/Packages > {ref_dir}/Packages.gz \
+             && xz -c {ref_dir}/Packages > {ref_dir}/Packages.xz \
+             && apt-ftparchive release {ref_dir} > {ref_dir}/Release"
+        ))
+    })?;
+    let scan = time(1, || {
+        sh(&format!(
+            "cd {work} && dpkg-scanpackages debs > {ref_dir}/Packages.scan 2> /dev/null"
+        ))
+    })?;
+
+    Ok([ftp, ftp_repo, scan])
+}
+
+/// Publications into an empty output directory, a fresh one per run (deleting the
+/// previous one right before would time the filesystem's inode reuse, not berth).
+fn cold_runs(
+    work: &Utf8Path,
+    runs: usize,
+    publish: &dyn Fn(&Utf8Path) -> String,
+) -> Result<Vec<std::time::Duration>, String> {
+    let cold_dirs: Vec<_> = (0..runs)
+        .map(|i| work.join(format!("out-cold-{i}")))
+        .collect();
+    for d in &cold_dirs {
+        let _ = fs_err::remove_dir_all(d);
+    }
+    sh("sync")?;
+    let mut cold = Vec::new();
+    for d in &cold_dirs {
+        cold.extend(time(1, || sh(&publish(d)))?);
+    }
+    for d in &cold_dirs {
+        let _ = fs_err::remove_dir_all(d);
+    }
+    Ok(cold)
+}
+
 /// Adds the publish rows.
 pub fn publish_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String> {
     let berth = berth_release()?;
@@ -64,23 +115,8 @@ pub fn publish_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String>
         "cat {debs}/*.deb > /dev/null; find {repo} -type f -print0 | xargs -0 cat > /dev/null"
     ))?;
 
-    // Cold: an empty output directory, a fresh one per run (deleting the previous one
-    // right before would time the filesystem's inode reuse, not berth).
     set_stage("base")?;
-    let cold_dirs: Vec<_> = (0..runs)
-        .map(|i| work.join(format!("out-cold-{i}")))
-        .collect();
-    for d in &cold_dirs {
-        let _ = fs_err::remove_dir_all(d);
-    }
-    sh("sync")?;
-    let mut cold = Vec::new();
-    for d in &cold_dirs {
-        cold.extend(time(1, || sh(&publish(d)))?);
-    }
-    for d in &cold_dirs {
-        let _ = fs_err::remove_dir_all(d);
-    }
+    let cold = cold_runs(&work, runs, &publish)?;
 
     // Incremental: the stage published, then one more deb promoted into it.
     let inc = work.join("out-inc");
@@ -97,26 +133,7 @@ pub fn publish_rows(args: &BenchArgs, rows: &mut Vec<Row>) -> Result<(), String>
     let _ = fs_err::remove_dir_all(&inc);
     set_stage("base")?;
 
-    let ref_dir = work.join("ref");
-    fs_err::create_dir_all(&ref_dir).map_err(|e| e.to_string())?;
-    let ftp = time(runs, || {
-        sh(&format!(
-            "cd {work} && apt-ftparchive packages debs > {ref_dir}/Packages"
-        ))
-    })?;
-    let ftp_repo = time(runs, || {
-        sh(&format!(
-            "cd {work} && apt-ftparchive packages debs > {ref_dir}/Packages \
-             && gzip -c {ref_dir}/Packages > {ref_dir}/Packages.gz \
-             && xz -c {ref_dir}/Packages > {ref_dir}/Packages.xz \
-             && apt-ftparchive release {ref_dir} > {ref_dir}/Release"
-        ))
-    })?;
-    let scan = time(1, || {
-        sh(&format!(
-            "cd {work} && dpkg-scanpackages debs > {ref_dir}/Packages.scan 2> /dev/null"
-        ))
-    })?;
+    let [ftp, ftp_repo, scan] = references(&work, runs)?;
 
     let (c, p, f, fr) = (
         median_secs(&cold),

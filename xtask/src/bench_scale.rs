@@ -114,6 +114,7 @@ fn measure(
     rows: &mut Vec<Row>,
 ) -> Result<Scale, String> {
     let b = |rest: &str| format!("BERTH_ACTOR=bench {berth} --repo {repo} {rest} > /dev/null");
+    let b: &dyn Fn(&str) -> String = &b;
     let shape = format!("{n} versions");
     let cat = format!("find {repo} -name '*.yaml' -print0 | xargs -0 cat > /dev/null");
     sh(&cat)?;
@@ -126,58 +127,8 @@ fn measure(
     let stat_floor = time(args.runs, || sh(&stat_all))?;
     let validate_kib = peak_rss_kib(&b("validate --no-cache"))?;
     let index_kib = peak_rss_kib(&b("index"))?;
-    // Validate after one version changed: warm the cache, then change one metadata file per
-    // run (written to a new file and renamed, as editors and git do).
-    sh_any(&b("validate"))?;
-    let victim = first_metadata(repo)?;
-    let mut flip = false;
-    let warm = time(args.runs, || {
-        let text = fs_err::read_to_string(&victim).map_err(|e| e.to_string())?;
-        let next = if flip {
-            text.replace("tier: gold", "tier: silver")
-        } else {
-            format!("{}# changed\n", text.trim_end_matches("# changed\n"))
-        };
-        flip = !flip;
-        let tmp = victim.with_extension("yaml.new");
-        fs_err::write(&tmp, next).map_err(|e| e.to_string())?;
-        fs_err::rename(&tmp, &victim).map_err(|e| e.to_string())?;
-        sh_any(&b("validate"))
-    })?;
-    // Add one small version of a service: a new version number each run.
-    let svc = first_service(repo)?;
-    let small = repo.join("../small-artifact.txt");
-    fs_err::write(&small, b"a small artifact\n").map_err(|e| e.to_string())?;
-    sh(&b(&format!(
-        "add {svc} 90.0.0 --generic {small} --from-previous"
-    )))?;
-    let mut i = 0;
-    let add = time(args.runs, || {
-        i += 1;
-        sh(&b(&format!(
-            "add {svc} 90.0.{i} --generic {small} --from-previous"
-        )))
-    })?;
-    // Promote one version into staging, alternating between two (each run is a change).
-    let domain = svc.split('/').next().unwrap_or("cloud").to_owned();
-    for lib in ["common-utils", "auth-lib", "telemetry", "config-client"] {
-        let v = latest_of(berth, repo, &format!("core/platform/{lib}"))?;
-        sh(&b(&format!(
-            "promote core/platform/{lib} {v} --domain {domain} --env staging"
-        )))?;
-    }
-    let (va, vb) = ("90.0.1", "90.0.2");
-    sh(&b(&format!(
-        "promote {svc} {va} --domain {domain} --env staging"
-    )))?;
-    let mut k = 0;
-    let promote = time(args.runs, || {
-        k += 1;
-        let v = if k % 2 == 1 { vb } else { va };
-        sh(&b(&format!(
-            "promote {svc} {v} --domain {domain} --env staging"
-        )))
-    })?;
+    let warm = warm_validate(args, repo, &b)?;
+    let (add, promote, svc, domain) = add_and_promote(args, berth, repo, &b)?;
     rows.push(Row {
         name: format!("scale: add one small version, {shape}"),
         samples: add.clone(),
@@ -219,6 +170,87 @@ fn measure(
         validate_kib,
         index_kib,
     })
+}
+
+/// `berth validate` after one version changed, the cache warm: one metadata file changed
+/// per run (written to a new file and renamed, as editors and git do).
+fn warm_validate(
+    args: &BenchArgs,
+    repo: &Utf8Path,
+    b: &dyn Fn(&str) -> String,
+) -> Result<Vec<std::time::Duration>, String> {
+    // Validate after one version changed: warm the cache, then change one metadata file per
+    // run (written to a new file and renamed, as editors and git do).
+    sh_any(&b("validate"))?;
+    let victim = first_metadata(repo)?;
+    let mut flip = false;
+    let warm = time(args.runs, || {
+        let text = fs_err::read_to_string(&victim).map_err(|e| e.to_string())?;
+        let next = if flip {
+            text.replace("tier: gold", "tier: silver")
+        } else {
+            format!("{}# changed\n", text.trim_end_matches("# changed\n"))
+        };
+        flip = !flip;
+        let tmp = victim.with_extension("yaml.new");
+        fs_err::write(&tmp, next).map_err(|e| e.to_string())?;
+        fs_err::rename(&tmp, &victim).map_err(|e| e.to_string())?;
+        sh_any(&b("validate"))
+    })?;
+    Ok(warm)
+}
+
+/// `berth add` of one small version, then `berth promote` of one version (alternating
+/// between two): the samples, the service and its domain.
+fn add_and_promote(
+    args: &BenchArgs,
+    berth: &Utf8Path,
+    repo: &Utf8Path,
+    b: &dyn Fn(&str) -> String,
+) -> Result<
+    (
+        Vec<std::time::Duration>,
+        Vec<std::time::Duration>,
+        String,
+        String,
+    ),
+    String,
+> {
+    // Add one small version of a service: a new version number each run.
+    let svc = first_service(repo)?;
+    let small = repo.join("../small-artifact.txt");
+    fs_err::write(&small, b"a small artifact\n").map_err(|e| e.to_string())?;
+    sh(&b(&format!(
+        "add {svc} 90.0.0 --generic {small} --from-previous"
+    )))?;
+    let mut i = 0;
+    let add = time(args.runs, || {
+        i += 1;
+        sh(&b(&format!(
+            "add {svc} 90.0.{i} --generic {small} --from-previous"
+        )))
+    })?;
+    // Promote one version into staging, alternating between two (each run is a change).
+    let domain = svc.split('/').next().unwrap_or("cloud").to_owned();
+    for lib in ["common-utils", "auth-lib", "telemetry", "config-client"] {
+        let v = latest_of(berth, repo, &format!("core/platform/{lib}"))?;
+        sh(&b(&format!(
+            "promote core/platform/{lib} {v} --domain {domain} --env staging"
+        )))?;
+    }
+    let (va, vb) = ("90.0.1", "90.0.2");
+    sh(&b(&format!(
+        "promote {svc} {va} --domain {domain} --env staging"
+    )))?;
+    let mut k = 0;
+    let promote = time(args.runs, || {
+        k += 1;
+        let v = if k % 2 == 1 { vb } else { va };
+        sh(&b(&format!(
+            "promote {svc} {v} --domain {domain} --env staging"
+        )))
+    })?;
+    Ok((add, promote, svc, domain))
 }
 
 fn first_metadata(repo: &Utf8Path) -> Result<Utf8PathBuf, String> {

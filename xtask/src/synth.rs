@@ -164,8 +164,6 @@ fn write_component(
     team: &str,
 ) -> Result<usize, String> {
     let mut files = 0;
-    let domain = path.as_str().split('/').next().unwrap_or("cloud");
-    let is_lib = path.as_str().starts_with("core/platform/");
     let (mut major, mut minor, mut patch) = (1 + rng.below(3), 0, 0);
     for n in 0..args.versions {
         match rng.below(10) {
@@ -192,80 +190,101 @@ fn write_component(
             .join("versions")
             .join(version.to_string());
         fs_err::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let deps: Vec<Checked<Dependency>> = if is_lib {
-            Vec::new()
-        } else {
-            let k = 1 + rng.below(2) as usize;
-            (0..k)
-                .map(|j| {
-                    let lib = LIBS[(rng.below(LIBS.len() as u64) as usize + j) % LIBS.len()];
-                    Checked::Valid(id(&format!("{lib} >=1.0.0")))
-                })
-                .collect()
-        };
-        let mut meta = Metadata {
-            architecture: ArchField::One(Checked::Valid(id(if is_lib { "all" } else { "amd64" }))),
-            domains: if is_lib {
-                DOMAINS
-                    .iter()
-                    .map(|d| Checked::Valid(id::<DomainName>(d)))
-                    .collect()
-            } else {
-                vec![Checked::Valid(id(domain))]
-            },
-            environments: vec![
-                Checked::Valid(id::<EnvName>("staging")),
-                Checked::Valid(id("prod")),
-            ],
-            dependencies: deps,
-            group: group.to_owned(),
-            service_name: service.to_owned(),
-            team: team.to_owned(),
-            port_exposed: (!is_lib).then(|| Checked::Valid(Port(8000 + rng.below(1000) as u16))),
-            multi_arch: Some(false),
-            notes: None,
-            labels: [(
-                "tier".to_owned(),
-                ["gold", "silver", "bronze"][rng.below(3) as usize].to_owned(),
-            )]
-            .into_iter()
-            .collect(),
-            extra: Default::default(),
-        };
-        meta.canonicalize();
+        let meta = metadata(rng, path, group, service, team);
         let text = yaml::to_canonical(&meta).map_err(|e| e.to_string())?;
         fs_err::write(dir.join("metadata.yaml"), text).map_err(|e| e.to_string())?;
         files += 1;
         if args.artifacts {
-            let gdir = dir.join("generic");
-            fs_err::create_dir_all(&gdir).map_err(|e| e.to_string())?;
-            let mut body = String::new();
-            let _ = writeln!(body, "{path} {version} {}", rng.next());
-            let digest = Sha256Digest::of(body.as_bytes());
-            fs_err::write(gdir.join("release-notes.txt"), &body).map_err(|e| e.to_string())?;
-            let manifest = Manifest {
-                format: Checked::Valid(Format::generic()),
-                version: Checked::Valid(version.clone()),
-                base_image: None,
-                sha256: Checked::Valid(digest),
-                built_at: Timestamp::from_unix(1_700_000_000 + rng.below(30_000_000) as i64)
-                    .map(Checked::Valid),
-                labels: Default::default(),
-                image_id: None,
-                platforms: Vec::new(),
-                deb: None,
-                files: vec![FileEntry {
-                    path: "release-notes.txt".into(),
-                    size: body.len() as u64,
-                    sha256: Checked::Valid(digest),
-                }],
-            };
-            let text = yaml::to_canonical(&manifest).map_err(|e| e.to_string())?;
-            fs_err::write(gdir.join("manifest.yaml"), text).map_err(|e| e.to_string())?;
+            write_generic(rng, &dir, path, &version)?;
             files += 2;
         }
     }
     Ok(files)
+}
+
+/// The metadata of one synthetic version: libraries run everywhere with no dependencies;
+/// services in their domain, depending on one or two libraries.
+fn metadata(rng: &mut Rng, path: &Utf8Path, group: &str, service: &str, team: &str) -> Metadata {
+    let domain = path.as_str().split('/').next().unwrap_or("cloud");
+    let is_lib = path.as_str().starts_with("core/platform/");
+    let deps: Vec<Checked<Dependency>> = if is_lib {
+        Vec::new()
+    } else {
+        let k = 1 + rng.below(2) as usize;
+        (0..k)
+            .map(|j| {
+                let lib = LIBS[(rng.below(LIBS.len() as u64) as usize + j) % LIBS.len()];
+                Checked::Valid(id(&format!("{lib} >=1.0.0")))
+            })
+            .collect()
+    };
+    let mut meta = Metadata {
+        architecture: ArchField::One(Checked::Valid(id(if is_lib { "all" } else { "amd64" }))),
+        domains: if is_lib {
+            DOMAINS
+                .iter()
+                .map(|d| Checked::Valid(id::<DomainName>(d)))
+                .collect()
+        } else {
+            vec![Checked::Valid(id(domain))]
+        },
+        environments: vec![
+            Checked::Valid(id::<EnvName>("staging")),
+            Checked::Valid(id("prod")),
+        ],
+        dependencies: deps,
+        group: group.to_owned(),
+        service_name: service.to_owned(),
+        team: team.to_owned(),
+        port_exposed: (!is_lib).then(|| Checked::Valid(Port(8000 + rng.below(1000) as u16))),
+        multi_arch: Some(false),
+        notes: None,
+        labels: [(
+            "tier".to_owned(),
+            ["gold", "silver", "bronze"][rng.below(3) as usize].to_owned(),
+        )]
+        .into_iter()
+        .collect(),
+        extra: Default::default(),
+    };
+    meta.canonicalize();
+    meta.canonicalize();
+    meta
+}
+
+/// One generic artifact and its manifest in version directory `dir`.
+fn write_generic(
+    rng: &mut Rng,
+    dir: &Utf8Path,
+    path: &Utf8Path,
+    version: &Version,
+) -> Result<(), String> {
+    let gdir = dir.join("generic");
+    fs_err::create_dir_all(&gdir).map_err(|e| e.to_string())?;
+    let mut body = String::new();
+    let _ = writeln!(body, "{path} {version} {}", rng.next());
+    let digest = Sha256Digest::of(body.as_bytes());
+    fs_err::write(gdir.join("release-notes.txt"), &body).map_err(|e| e.to_string())?;
+    let manifest = Manifest {
+        format: Checked::Valid(Format::generic()),
+        version: Checked::Valid(version.clone()),
+        base_image: None,
+        sha256: Checked::Valid(digest),
+        built_at: Timestamp::from_unix(1_700_000_000 + rng.below(30_000_000) as i64)
+            .map(Checked::Valid),
+        labels: Default::default(),
+        image_id: None,
+        platforms: Vec::new(),
+        deb: None,
+        files: vec![FileEntry {
+            path: "release-notes.txt".into(),
+            size: body.len() as u64,
+            sha256: Checked::Valid(digest),
+        }],
+    };
+    let text = yaml::to_canonical(&manifest).map_err(|e| e.to_string())?;
+    fs_err::write(gdir.join("manifest.yaml"), text).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 const CONFIG: &str = r#"# A synthetic repository made by `cargo xtask synth`.
